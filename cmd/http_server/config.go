@@ -1,0 +1,125 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"http_server/protocol"
+
+	"github.com/spf13/pflag"
+)
+
+// config is every setting of the daemon. Flags are its one source of truth:
+// the help text, the README table and the defaults below agree.
+type config struct {
+	addr           string
+	port           int
+	root           string
+	workers        int
+	queue          int
+	compat         protocol.Compat
+	writeLimit     int64
+	maxHeaderBytes int
+	readTimeout    time.Duration
+	idleTimeout    time.Duration
+	writeTimeout   time.Duration
+	classicTimeout time.Duration
+}
+
+// errHelp asks for a clean exit 0 after --help or --version.
+var errHelp = errors.New("help")
+
+// defaultWorkers favours file I/O that blocks: twice the cores, at least 4.
+func defaultWorkers() int { return max(4, 2*runtime.NumCPU()) }
+
+// parseConfig reads the flags; portFile is consulted when --port is absent.
+func parseConfig(args []string, stdout io.Writer, portFile string) (*config, error) {
+	c := &config{}
+	fs := pflag.NewFlagSet("http_server", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.SortFlags = false
+	fs.StringVar(&c.addr, "addr", "127.0.0.1", "address to listen on")
+	fs.IntVar(&c.port, "port", 8080, "TCP port, 0 picks a free one; without this flag, the number in ./port.txt if that file exists")
+	fs.StringVar(&c.root, "root", ".", "document root for static files")
+	fs.IntVar(&c.workers, "workers", defaultWorkers(), "worker pool size, 0 runs handlers inline on the reactor; the default is 2 x CPUs, at least 4")
+	fs.IntVar(&c.queue, "queue", 1024, "bounded queue of requests waiting for a worker")
+	compat := fs.String("compat", "modern", "wire format: modern (HTTP/1.1, keep-alive) or classic (the C server's exact bytes)")
+	fs.Int64Var(&c.writeLimit, "write-limit", 1024, "largest POST /write body, in bytes")
+	fs.IntVar(&c.maxHeaderBytes, "max-header-bytes", protocol.DefaultLimits.MaxHeaderBytes, "largest request head (request line and headers), in bytes; 431 past it")
+	fs.DurationVar(&c.readTimeout, "read-timeout", 60*time.Second, "time allowed for a started request to arrive in full; 408 past it")
+	fs.DurationVar(&c.idleTimeout, "idle-timeout", 75*time.Second, "time a keep-alive connection may wait for its next request")
+	fs.DurationVar(&c.writeTimeout, "write-timeout", 60*time.Second, "time allowed between two successful writes to a client that stopped reading")
+	fs.DurationVar(&c.classicTimeout, "classic-timeout", 200*time.Millisecond, "classic mode: an incomplete request silent this long gets 400")
+	help := fs.BoolP("help", "h", false, "show this help and exit")
+	version := fs.Bool("version", false, "print the version and exit")
+
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if *help {
+		fmt.Fprintf(stdout, "Usage: http_server [flags]\n\nAn HTTP/1.1 server: epoll reactor, bounded queue, worker pool.\n\nFlags:\n%s", fs.FlagUsages())
+		return nil, errHelp
+	}
+	if *version {
+		fmt.Fprintf(stdout, "http_server %s\n", version_)
+		return nil, errHelp
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	var ok bool
+	if c.compat, ok = protocol.ParseCompat(*compat); !ok {
+		return nil, fmt.Errorf("--compat must be modern or classic, not %q", *compat)
+	}
+	if !fs.Changed("port") {
+		p, found, err := readPortFile(portFile)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			c.port = p
+		}
+	}
+	return c, c.validate()
+}
+
+func (c *config) validate() error {
+	switch {
+	case c.port < 0 || c.port > 65535:
+		return fmt.Errorf("--port %d: must be 0..65535", c.port)
+	case c.workers < 0:
+		return fmt.Errorf("--workers %d: must be 0 or more", c.workers)
+	case c.queue < 1:
+		return fmt.Errorf("--queue %d: must be 1 or more", c.queue)
+	case c.writeLimit < 0 || c.writeLimit > 1<<30:
+		return fmt.Errorf("--write-limit %d: must be 0..1073741824", c.writeLimit)
+	case c.maxHeaderBytes < 256 || c.maxHeaderBytes > 1<<20:
+		return fmt.Errorf("--max-header-bytes %d: must be 256..1048576", c.maxHeaderBytes)
+	case c.readTimeout <= 0, c.idleTimeout <= 0, c.writeTimeout <= 0, c.classicTimeout <= 0:
+		return errors.New("timeouts must be positive durations such as 500ms or 60s")
+	}
+	return nil
+}
+
+// readPortFile reads the port number the C server took from port.txt.
+func readPortFile(name string) (port int, found bool, err error) {
+	b, err := os.ReadFile(name)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	s := strings.TrimSpace(string(b))
+	p, err := strconv.Atoi(s)
+	if err != nil || p < 0 || p > 65535 {
+		return 0, false, fmt.Errorf("%s: %q is not a port number", name, s)
+	}
+	return p, true, nil
+}

@@ -1,0 +1,811 @@
+package main
+
+// End-to-end tests: they run the real http_server binary and talk to it over
+// loopback with Go's net/http client, raw sockets (for exact bytes) and curl.
+//
+// The binary is $HTTP_SERVER_BIN when set (the Makefile points it at the
+// freshly built ./http_server); otherwise TestMain builds it into a temporary
+// directory. Every top-level name here starts with e2e so that nothing clashes
+// with the binary's own identifiers in package main.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/textproto"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// e2eBin is the absolute path of the binary under test.
+var e2eBin string
+
+// e2eIOTimeout bounds every single socket operation, so that a hang fails a
+// test instead of blocking the whole suite.
+const e2eIOTimeout = 5 * time.Second
+
+func TestMain(m *testing.M) {
+	os.Exit(e2eRunMain(m))
+}
+
+func e2eRunMain(m *testing.M) int {
+	bin := os.Getenv("HTTP_SERVER_BIN")
+	if bin == "" {
+		dir, err := os.MkdirTemp("", "http_server-e2e-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "e2e: temp dir:", err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		bin = filepath.Join(dir, "http_server")
+		build := exec.Command("go", "build", "-o", bin, ".")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e: building the server failed:", err)
+			return 1
+		}
+	}
+	abs, err := filepath.Abs(bin)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	if _, err := os.Stat(abs); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: server binary:", err)
+		return 1
+	}
+	e2eBin = abs
+	return m.Run()
+}
+
+// ---------------------------------------------------------------------------
+// Running the server
+
+// e2eOutput collects what the server writes, for parsing and for failure logs.
+type e2eOutput struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (o *e2eOutput) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.Write(p)
+}
+
+func (o *e2eOutput) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
+}
+
+// e2eOptions describe how to start a server.
+type e2eOptions struct {
+	Root     string   // --root; a fresh empty temp dir when ""
+	Args     []string // more flags
+	NoPort   bool     // do not pass --port 0
+	PortFile string   // when set, written to port.txt in the working directory
+	Ulimit   int      // when > 0, run under `ulimit -n Ulimit`
+}
+
+// e2eServer is one running http_server process.
+type e2eServer struct {
+	t      testing.TB
+	cmd    *exec.Cmd
+	Dir    string // working directory
+	Root   string
+	Addr   string // 127.0.0.1:port
+	Port   int
+	Line   string // the start-up line
+	stdout *e2eOutput
+	stderr *e2eOutput
+	done   chan struct{}
+	err    error // from Wait, valid once done is closed
+}
+
+var e2eListenRE = regexp.MustCompile(`listening on ([0-9.]+):([0-9]+)`)
+
+// e2eStart starts the server with --addr 127.0.0.1 --port 0 --root ROOT and
+// the given flags, and waits for its start-up line.
+func e2eStart(t testing.TB, o e2eOptions) *e2eServer {
+	t.Helper()
+	dir := t.TempDir()
+	root := o.Root
+	if root == "" {
+		root = t.TempDir()
+	}
+	if o.PortFile != "" {
+		if err := os.WriteFile(filepath.Join(dir, "port.txt"), []byte(o.PortFile), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := []string{"--addr", "127.0.0.1"}
+	if !o.NoPort {
+		args = append(args, "--port", "0")
+	}
+	args = append(args, "--root", root)
+	args = append(args, o.Args...)
+
+	var cmd *exec.Cmd
+	if o.Ulimit > 0 {
+		script := fmt.Sprintf(`ulimit -n %d && exec "$0" "$@"`, o.Ulimit)
+		cmd = exec.Command("sh", append([]string{"-c", script, e2eBin}, args...)...)
+	} else {
+		cmd = exec.Command(e2eBin, args...)
+	}
+	s := &e2eServer{
+		t: t, cmd: cmd, Dir: dir, Root: root,
+		stdout: &e2eOutput{}, stderr: &e2eOutput{},
+		done: make(chan struct{}),
+	}
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = s.stdout, s.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", e2eBin, err)
+	}
+	go func() {
+		s.err = cmd.Wait()
+		close(s.done)
+	}()
+	t.Cleanup(func() {
+		if !s.exited() {
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+			select {
+			case <-s.done:
+			case <-time.After(10 * time.Second):
+				t.Errorf("server pid %d did not die after SIGKILL", cmd.Process.Pid)
+			}
+		}
+		if t.Failed() {
+			t.Logf("server %v\n--- stdout ---\n%s\n--- stderr ---\n%s", cmd.Args, s.stdout, s.stderr)
+		}
+	})
+
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if m := e2eListenRE.FindStringSubmatch(s.stdout.String()); m != nil {
+			s.Port, _ = strconv.Atoi(m[2])
+			s.Addr = net.JoinHostPort(m[1], m[2])
+			line := s.stdout.String()
+			if i := strings.IndexByte(line, '\n'); i >= 0 {
+				line = line[:i]
+			}
+			s.Line = line
+			break
+		}
+		if s.exited() {
+			t.Fatalf("server exited before listening: %v\nstdout: %s\nstderr: %s", s.err, s.stdout, s.stderr)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q line within 10s\nstdout: %s\nstderr: %s", "listening on", s.stdout, s.stderr)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if m := e2eListenRE.FindStringSubmatch(s.Line); m == nil || m[1] != "127.0.0.1" || s.Port == 0 {
+		t.Fatalf("start-up line %q does not name 127.0.0.1 and a real port", s.Line)
+	}
+	return s
+}
+
+func (s *e2eServer) exited() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Pid is the server's process id.
+func (s *e2eServer) Pid() int { return s.cmd.Process.Pid }
+
+// URL is the http URL of path on this server.
+func (s *e2eServer) URL(path string) string { return "http://" + s.Addr + path }
+
+// Stop sends sig and waits (up to 10 s) for the process to exit. It returns
+// the exit code; -1 means killed by a signal.
+func (s *e2eServer) Stop(sig os.Signal) int {
+	s.t.Helper()
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		s.t.Fatalf("signal %v: %v", sig, err)
+	}
+	return s.Wait(10 * time.Second)
+}
+
+// Wait waits for the process to exit and returns its exit code.
+func (s *e2eServer) Wait(d time.Duration) int {
+	s.t.Helper()
+	select {
+	case <-s.done:
+	case <-time.After(d):
+		s.t.Fatalf("server did not exit within %v", d)
+	}
+	return s.cmd.ProcessState.ExitCode()
+}
+
+// Output is what the server printed so far.
+func (s *e2eServer) Output() string { return s.stdout.String() + s.stderr.String() }
+
+// e2eRunBinary runs the binary to completion (10 s at most) in a temp dir.
+func e2eRunBinary(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, e2eBin, args...)
+	cmd.Dir = t.TempDir()
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("%v did not exit within 10s (stdout %q, stderr %q)", args, o.String(), e.String())
+	}
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatalf("running %v: %v", args, err)
+	}
+	return cmd.ProcessState.ExitCode(), o.String(), e.String()
+}
+
+// ---------------------------------------------------------------------------
+// Document roots
+
+// e2eTree is a document root with known files, plus a secret file outside it.
+type e2eTree struct {
+	Base   string // parent of Root; holds the secret
+	Root   string
+	Secret []byte // content of Base/secret.txt, outside the root
+	Files  map[string][]byte
+}
+
+// e2eMakeTree builds a document root:
+//
+//	hello.txt, bin.dat (100 KiB random), sub/index.html, sub/page.txt,
+//	emptydir/ (no index), link-out -> ../secret.txt, linkdir-out -> ..
+func e2eMakeTree(t testing.TB) *e2eTree {
+	t.Helper()
+	base := t.TempDir()
+	tr := &e2eTree{
+		Base:   base,
+		Root:   filepath.Join(base, "root"),
+		Secret: []byte("E2E-TOP-SECRET-" + hex.EncodeToString(e2eRandom(t, 16))),
+		Files:  map[string][]byte{},
+	}
+	if err := os.WriteFile(filepath.Join(base, "secret.txt"), tr.Secret, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"", "sub", "emptydir"} {
+		if err := os.MkdirAll(filepath.Join(tr.Root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr.Add(t, "hello.txt", []byte("hello, world\n"))
+	tr.Add(t, "bin.dat", e2eRandom(t, 100*1024))
+	tr.Add(t, "sub/index.html", []byte("<html><body>sub index</body></html>\n"))
+	tr.Add(t, "sub/page.txt", []byte("a page in sub\n"))
+	if err := os.Symlink(filepath.Join(base, "secret.txt"), filepath.Join(tr.Root, "link-out")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(base, filepath.Join(tr.Root, "linkdir-out")); err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// Add writes a file under the root.
+func (tr *e2eTree) Add(t testing.TB, name string, data []byte) {
+	t.Helper()
+	p := filepath.Join(tr.Root, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tr.Files[name] = data
+}
+
+// AddRandom writes a file of n random bytes under the root and returns its
+// sha256. The content is not kept in Files (it may be large).
+func (tr *e2eTree) AddRandom(t testing.TB, name string, n int) [32]byte {
+	t.Helper()
+	data := e2eRandom(t, n)
+	p := filepath.Join(tr.Root, filepath.FromSlash(name))
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return sha256.Sum256(data)
+}
+
+func e2eRandom(t testing.TB, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// ---------------------------------------------------------------------------
+// Raw sockets
+
+// e2eConn is a raw client connection with per-operation deadlines.
+type e2eConn struct {
+	t  testing.TB
+	c  *net.TCPConn
+	br *bufio.Reader
+}
+
+func e2eDial(t testing.TB, addr string) *e2eConn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, e2eIOTimeout)
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &e2eConn{t: t, c: c.(*net.TCPConn), br: bufio.NewReaderSize(c, 64*1024)}
+}
+
+// Send writes all of data.
+func (c *e2eConn) Send(data string) {
+	c.t.Helper()
+	c.c.SetWriteDeadline(time.Now().Add(e2eIOTimeout))
+	if _, err := io.WriteString(c.c, data); err != nil {
+		c.t.Fatalf("write: %v", err)
+	}
+}
+
+// CloseWrite half-closes the connection.
+func (c *e2eConn) CloseWrite() {
+	c.t.Helper()
+	if err := c.c.CloseWrite(); err != nil {
+		c.t.Fatalf("CloseWrite: %v", err)
+	}
+}
+
+func (c *e2eConn) Close() { c.c.Close() }
+
+// ReadAll reads until EOF and returns everything. Any other error (a
+// timeout, a reset) fails the test.
+func (c *e2eConn) ReadAll() []byte {
+	c.t.Helper()
+	var out []byte
+	buf := make([]byte, 64*1024)
+	for {
+		c.c.SetReadDeadline(time.Now().Add(e2eIOTimeout))
+		n, err := c.br.Read(buf)
+		out = append(out, buf[:n]...)
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			c.t.Fatalf("reading until EOF: %v (after %d bytes: %q)", err, len(out), e2eClip(out))
+		}
+	}
+}
+
+// ExpectClosed asserts that the server closed the connection: the next read
+// gives EOF (or a reset), no bytes, and no timeout.
+func (c *e2eConn) ExpectClosed() {
+	c.t.Helper()
+	c.c.SetReadDeadline(time.Now().Add(e2eIOTimeout))
+	buf := make([]byte, 4096)
+	n, err := c.br.Read(buf)
+	if n > 0 {
+		c.t.Fatalf("expected the server to close the connection, got %d more bytes: %q", n, e2eClip(buf[:n]))
+	}
+	if err == nil {
+		c.t.Fatalf("expected the server to close the connection, read returned nothing and no error")
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		c.t.Fatalf("expected the server to close the connection, it stayed open for %v", e2eIOTimeout)
+	}
+	if err != io.EOF && !errors.Is(err, syscall.ECONNRESET) {
+		c.t.Fatalf("expected EOF, got %v", err)
+	}
+}
+
+// e2eRawResp is one response exactly as it came off the wire.
+type e2eRawResp struct {
+	Status int
+	Head   []byte // status line through the blank line, CRLFCRLF included
+	Body   []byte
+	Header http.Header
+}
+
+// Raw is the whole response.
+func (r *e2eRawResp) Raw() []byte { return append(append([]byte{}, r.Head...), r.Body...) }
+
+// ReadResponse reads one response. When head is true (the request was
+// HEAD) no body is read whatever Content-Length says.
+func (c *e2eConn) ReadResponse(head bool) *e2eRawResp {
+	c.t.Helper()
+	c.c.SetReadDeadline(time.Now().Add(e2eIOTimeout))
+	var h []byte
+	for !bytes.HasSuffix(h, []byte("\r\n\r\n")) {
+		line, err := c.br.ReadSlice('\n')
+		h = append(h, line...)
+		if err != nil {
+			c.t.Fatalf("reading response head: %v (got %q)", err, e2eClip(h))
+		}
+		if len(h) > 64*1024 {
+			c.t.Fatalf("response head too long: %q", e2eClip(h))
+		}
+	}
+	r := &e2eRawResp{Head: h}
+	status, hdr, err := e2eParseHead(h)
+	if err != nil {
+		c.t.Fatalf("%v in %q", err, h)
+	}
+	r.Status, r.Header = status, hdr
+	if head {
+		return r
+	}
+	cl := hdr.Get("Content-Length")
+	if cl == "" {
+		c.t.Fatalf("response without Content-Length: %q", h)
+	}
+	n, err := strconv.ParseInt(cl, 10, 64)
+	if err != nil || n < 0 {
+		c.t.Fatalf("bad Content-Length %q", cl)
+	}
+	r.Body = make([]byte, n)
+	if _, err := io.ReadFull(c.br, r.Body); err != nil {
+		c.t.Fatalf("reading %d body bytes: %v", n, err)
+	}
+	return r
+}
+
+// e2eParseHead parses a response head (status line and fields).
+func e2eParseHead(h []byte) (int, http.Header, error) {
+	lines := strings.Split(strings.TrimSuffix(string(h), "\r\n\r\n"), "\r\n")
+	parts := strings.SplitN(lines[0], " ", 3)
+	if len(parts) < 2 || !strings.HasPrefix(parts[0], "HTTP/1.") {
+		return 0, nil, fmt.Errorf("bad status line %q", lines[0])
+	}
+	status, err := strconv.Atoi(parts[1])
+	if err != nil || len(parts[1]) != 3 {
+		return 0, nil, fmt.Errorf("bad status code in %q", lines[0])
+	}
+	hdr := http.Header{}
+	for _, l := range lines[1:] {
+		name, value, ok := strings.Cut(l, ":")
+		if !ok || name == "" || strings.ContainsAny(name, " \t") {
+			return 0, nil, fmt.Errorf("bad header line %q", l)
+		}
+		hdr.Add(textproto.CanonicalMIMEHeaderKey(name), strings.TrimSpace(value))
+	}
+	return status, hdr, nil
+}
+
+// e2eExchange sends req on a fresh connection, optionally half-closes, and
+// returns every byte the server sent until it closed the connection.
+func e2eExchange(t testing.TB, addr, req string, halfClose bool) []byte {
+	t.Helper()
+	c := e2eDial(t, addr)
+	defer c.Close()
+	if req != "" {
+		c.Send(req)
+	}
+	if halfClose {
+		c.CloseWrite()
+	}
+	return c.ReadAll()
+}
+
+// e2eOne sends one modern request on a fresh connection and reads one
+// response.
+func e2eOne(t testing.TB, addr, req string) *e2eRawResp {
+	t.Helper()
+	c := e2eDial(t, addr)
+	defer c.Close()
+	c.Send(req)
+	return c.ReadResponse(strings.HasPrefix(req, "HEAD "))
+}
+
+// e2eGetReq is a minimal modern GET request.
+func e2eGetReq(path string) string {
+	return "GET " + path + " HTTP/1.1\r\nHost: e2e\r\n\r\n"
+}
+
+func e2eClip(b []byte) []byte {
+	if len(b) > 300 {
+		return append(append([]byte{}, b[:300]...), "..."...)
+	}
+	return b
+}
+
+// ---------------------------------------------------------------------------
+// net/http
+
+// e2eClient is a keep-alive client for one test.
+func e2eClient(t testing.TB) *http.Client {
+	tr := &http.Transport{
+		MaxIdleConns:        128,
+		MaxIdleConnsPerHost: 128,
+		IdleConnTimeout:     30 * time.Second,
+		DisableCompression:  true,
+	}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
+}
+
+// e2eDo sends one request and returns the response with its body read.
+func e2eDo(t testing.TB, c *http.Client, method, url string, body []byte, hdr ...string) (*http.Response, []byte) {
+	t.Helper()
+	resp, data, err := e2eTry(c, method, url, body, hdr...)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	return resp, data
+}
+
+// e2eTry is e2eDo that returns errors (for use in goroutines).
+func e2eTry(c *http.Client, method, url string, body []byte, hdr ...string) (*http.Response, []byte, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return resp, data, fmt.Errorf("reading body: %w", err)
+	}
+	return resp, data, nil
+}
+
+// e2eDownloadSum fetches url and returns the sha256 of the body and its length.
+func e2eDownloadSum(c *http.Client, url string) ([32]byte, int64, error) {
+	var sum [32]byte
+	resp, err := c.Get(url)
+	if err != nil {
+		return sum, 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return sum, 0, fmt.Errorf("GET %s: status %d", url, resp.StatusCode)
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, resp.Body)
+	if err != nil {
+		return sum, n, err
+	}
+	if resp.ContentLength != n {
+		return sum, n, fmt.Errorf("Content-Length %d, got %d bytes", resp.ContentLength, n)
+	}
+	copy(sum[:], h.Sum(nil))
+	return sum, n, nil
+}
+
+// ---------------------------------------------------------------------------
+// Stats
+
+// e2eCounters are the five counters of /stats.
+type e2eCounters struct {
+	Requests, HeaderBytes, BodyBytes, Errors, ErrorBytes uint64
+}
+
+var e2eStatsRE = regexp.MustCompile(`^Requests: (\d+)\nHeader bytes: (\d+)\nBody bytes: (\d+)\nErrors: (\d+)\nError bytes: (\d+)$`)
+
+func (c e2eCounters) String() string {
+	return fmt.Sprintf("Requests: %d\nHeader bytes: %d\nBody bytes: %d\nErrors: %d\nError bytes: %d",
+		c.Requests, c.HeaderBytes, c.BodyBytes, c.Errors, c.ErrorBytes)
+}
+
+// Count adds one response as it came off the wire.
+func (c *e2eCounters) Count(r *e2eRawResp) {
+	if r.Status < 400 {
+		c.Requests++
+		c.HeaderBytes += uint64(len(r.Head))
+		c.BodyBytes += uint64(len(r.Body))
+	} else {
+		c.Errors++
+		c.ErrorBytes += uint64(len(r.Head) + len(r.Body))
+	}
+}
+
+// CountRaw adds one complete raw response (classic: head + body up to EOF).
+func (c *e2eCounters) CountRaw(t testing.TB, raw []byte) {
+	t.Helper()
+	i := bytes.Index(raw, []byte("\r\n\r\n"))
+	if i < 0 {
+		t.Fatalf("no head in %q", e2eClip(raw))
+	}
+	status, _, err := e2eParseHead(raw[:i+4])
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Count(&e2eRawResp{Status: status, Head: raw[:i+4], Body: raw[i+4:]})
+}
+
+// e2eParseStats parses the exact plain-text /stats body.
+func e2eParseStats(t testing.TB, body []byte) e2eCounters {
+	t.Helper()
+	m := e2eStatsRE.FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("/stats body is not in the exact format: %q", body)
+	}
+	var v [5]uint64
+	for i := range v {
+		v[i], _ = strconv.ParseUint(string(m[i+1]), 10, 64)
+	}
+	return e2eCounters{v[0], v[1], v[2], v[3], v[4]}
+}
+
+// e2eJSONStats fetches /stats?format=json over a fresh raw connection (which
+// closes, so it leaves no idle connection behind) and decodes it.
+func e2eJSONStats(t testing.TB, addr string) map[string]any {
+	t.Helper()
+	r := e2eOne(t, addr, "GET /stats?format=json HTTP/1.1\r\nHost: e2e\r\nConnection: close\r\n\r\n")
+	if r.Status != 200 {
+		t.Fatalf("GET /stats?format=json: status %d", r.Status)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Fatalf("/stats?format=json is not JSON: %v: %q", err, r.Body)
+	}
+	return m
+}
+
+// e2eFdCount is the number of open descriptors of process pid.
+func e2eFdCount(t testing.TB, pid int) int {
+	t.Helper()
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatalf("listing descriptors: %v", err)
+	}
+	return len(ents)
+}
+
+// ---------------------------------------------------------------------------
+// Command line and process life cycle
+
+// TestE2ECLIHelpVersion: --help exits 0 and lists every flag; --version
+// exits 0 and prints a version line.
+func TestE2ECLIHelpVersion(t *testing.T) {
+	code, out, errOut := e2eRunBinary(t, "--help")
+	if code != 0 {
+		t.Errorf("--help: exit status %d, want 0 (stdout %q, stderr %q)", code, out, errOut)
+	}
+	all := out + errOut
+	for _, f := range []string{"--addr", "--port", "--root", "--workers", "--queue", "--compat",
+		"--write-limit", "--classic-timeout", "--help", "--version"} {
+		if !strings.Contains(all, f) {
+			t.Errorf("--help does not mention %s:\n%s", f, all)
+		}
+	}
+
+	code, out, errOut = e2eRunBinary(t, "--version")
+	if code != 0 {
+		t.Errorf("--version: exit status %d, want 0 (stdout %q, stderr %q)", code, out, errOut)
+	}
+	v := strings.TrimSpace(out + errOut)
+	if v == "" {
+		t.Errorf("--version printed nothing")
+	}
+	if strings.Contains(v, "listening on") {
+		t.Errorf("--version started the server: %q", v)
+	}
+}
+
+// TestE2ECLIStartupErrors: a bad flag, a bad --compat value, a missing root
+// and a port in use each give a non-zero exit and a one-line message on
+// stderr, with no Go stack trace.
+func TestE2ECLIStartupErrors(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	busyPort := strconv.Itoa(busy.Addr().(*net.TCPAddr).Port)
+	root := t.TempDir()
+
+	cases := []struct {
+		name string
+		args []string
+	}{
+		{"unknown flag", []string{"--nope", "--port", "0", "--root", root}},
+		{"bad compat", []string{"--compat", "nope", "--port", "0", "--root", root}},
+		{"missing root", []string{"--port", "0", "--root", filepath.Join(root, "does", "not", "exist")}},
+		{"port in use", []string{"--addr", "127.0.0.1", "--port", busyPort, "--root", root}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := e2eRunBinary(t, tc.args...)
+			if code == 0 {
+				t.Errorf("exit status 0, want non-zero (stdout %q, stderr %q)", out, errOut)
+			}
+			msg := strings.TrimSpace(errOut)
+			if msg == "" {
+				t.Errorf("no message on stderr (stdout %q)", out)
+			}
+			if strings.Contains(msg, "\n") {
+				t.Errorf("stderr is not one line:\n%s", errOut)
+			}
+			for _, bad := range []string{"goroutine ", "panic:"} {
+				if strings.Contains(out+errOut, bad) {
+					t.Errorf("output contains %q:\n%s%s", bad, out, errOut)
+				}
+			}
+		})
+	}
+}
+
+// TestE2ECLIPortFile: without --port, the number in ./port.txt is the port.
+func TestE2ECLIPortFile(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+
+	s := e2eStart(t, e2eOptions{NoPort: true, PortFile: fmt.Sprintf("%d\n", port)})
+	if s.Port != port {
+		t.Fatalf("listening on port %d, port.txt says %d (line %q)", s.Port, port, s.Line)
+	}
+	r := e2eOne(t, fmt.Sprintf("127.0.0.1:%d", port), "GET /ping HTTP/1.1\r\nHost: e2e\r\nConnection: close\r\n\r\n")
+	if r.Status != 200 || string(r.Body) != "pong" {
+		t.Fatalf("GET /ping on the port.txt port: %d %q", r.Status, r.Body)
+	}
+}
+
+// TestE2ESignals: SIGTERM and SIGINT close every connection (one idle
+// keep-alive connection after a request, one that never sent anything) and
+// exit with status 0.
+func TestE2ESignals(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			s := e2eStart(t, e2eOptions{})
+			ka := e2eDial(t, s.Addr)
+			ka.Send(e2eGetReq("/ping"))
+			if r := ka.ReadResponse(false); r.Status != 200 || string(r.Body) != "pong" {
+				t.Fatalf("GET /ping: %d %q", r.Status, r.Body)
+			}
+			silent := e2eDial(t, s.Addr)
+			time.Sleep(50 * time.Millisecond) // let the reactor accept it
+
+			if code := s.Stop(sig); code != 0 {
+				t.Fatalf("exit status after %v: %d, want 0\n%s", sig, code, s.Output())
+			}
+			ka.ExpectClosed()
+			silent.ExpectClosed()
+			for _, bad := range []string{"goroutine ", "panic:"} {
+				if strings.Contains(s.Output(), bad) {
+					t.Errorf("output contains %q:\n%s", bad, s.Output())
+				}
+			}
+			if c, err := net.DialTimeout("tcp", s.Addr, time.Second); err == nil {
+				c.Close()
+				t.Errorf("the port still accepts connections after exit")
+			}
+		})
+	}
+}

@@ -1,0 +1,117 @@
+// Command http_server is an HTTP/1.1 server: an epoll reactor that parses
+// requests, a bounded pond pool that answers them, and non-blocking writes
+// (sendfile for files) back on the reactor.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"http_server/protocol"
+	"http_server/reactor"
+	"http_server/stats"
+	"http_server/workers"
+)
+
+// version_ is set at build time with -ldflags "-X main.version_=...".
+var version_ = "0.1.0-dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run starts the server and blocks until SIGINT or SIGTERM. Every failure
+// is one line on stderr and a non-zero status, never a stack trace.
+func run(args []string, stdout, stderr io.Writer) int {
+	cfg, err := parseConfig(args, stdout, "port.txt")
+	if errors.Is(err, errHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "http_server: %v (see --help)\n", err)
+		return 2
+	}
+	srv, err := start(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "http_server: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "http_server: listening on %s (root=%s, workers=%d, queue=%d, compat=%s)\n",
+		srv.reactor.Addr(), cfg.root, cfg.workers, cfg.queue, cfg.compat)
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		<-sig
+		srv.reactor.Stop()
+	}()
+	err = srv.reactor.Run()
+	srv.close()
+	if err != nil {
+		fmt.Fprintf(stderr, "http_server: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// server is the wired pipeline.
+type server struct {
+	reactor *reactor.Reactor
+	pool    *workers.Pool
+	files   *workers.Files
+}
+
+func start(cfg *config) (*server, error) {
+	files, err := workers.OpenRoot(cfg.root)
+	if err != nil {
+		return nil, err
+	}
+	counters := &stats.Counters{}
+	enc := &protocol.Encoder{Compat: cfg.compat, Server: "http_server"}
+	var pool *workers.Pool
+	if cfg.workers > 0 {
+		pool = workers.NewPool(cfg.workers, cfg.queue)
+	}
+	router := workers.NewRouter(workers.Config{
+		Files: files, Compat: cfg.compat, WriteLimit: cfg.writeLimit,
+		Encoder: enc, Stats: counters, Pool: pool,
+	})
+	limits := protocol.DefaultLimits
+	limits.MaxHeaderBytes = cfg.maxHeaderBytes
+	limits.MaxRequestLine = min(limits.MaxRequestLine, cfg.maxHeaderBytes)
+	opts := reactor.Options{
+		Addr: cfg.addr, Port: cfg.port,
+		Handler: router, Parser: protocol.Parser{Limits: limits, Compat: cfg.compat},
+		Encoder: enc, Stats: counters,
+		MaxBody:      max(cfg.writeLimit, 64<<10),
+		ReadTimeout:  cfg.readTimeout,
+		IdleTimeout:  cfg.idleTimeout,
+		WriteTimeout: cfg.writeTimeout,
+	}
+	if pool != nil {
+		opts.Pool = pool
+	}
+	if cfg.compat == protocol.Classic {
+		opts.SilenceTimeout = cfg.classicTimeout
+	}
+	r, err := reactor.New(opts)
+	if err != nil {
+		if pool != nil {
+			pool.Stop()
+		}
+		files.Close()
+		return nil, err
+	}
+	return &server{reactor: r, pool: pool, files: files}, nil
+}
+
+func (s *server) close() {
+	if s.pool != nil {
+		s.pool.Stop()
+	}
+	s.files.Close()
+}

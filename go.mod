@@ -1,0 +1,9 @@
+module http_server
+
+go 1.26.8
+
+require (
+	github.com/alitto/pond/v2 v2.7.1
+	github.com/spf13/pflag v1.1.0
+	golang.org/x/sys v0.50.0
+)

@@ -1,0 +1,288 @@
+package protocol
+
+import "bytes"
+
+// Parser turns bytes into request heads. It is stateless between calls: the
+// reactor hands it the unconsumed part of its buffer each time more bytes
+// arrive, and it answers "need more", "head of n bytes" or a final status.
+type Parser struct {
+	Limits Limits
+	Compat Compat
+}
+
+// Parse parses one request head at the start of buf into req.
+//
+//   - (0, 0): the head is not complete yet; call again with more bytes.
+//   - (n, 0): the head is complete and n bytes long; the body, if any, follows.
+//   - (_, status): the request is invalid; answer status and close, because
+//     the framing of the rest of the stream is unknown.
+func (p *Parser) Parse(buf []byte, req *Request) (n int, status int) {
+	req.Reset()
+	lim := &p.Limits
+
+	// RFC 9112 section 2.2: ignore empty lines (CRLF) before the request line.
+	pos := 0
+	for pos+1 < len(buf) && buf[pos] == '\r' && buf[pos+1] == '\n' {
+		pos += 2
+	}
+	if pos > lim.MaxRequestLine {
+		return 0, 400
+	}
+
+	lineEnd := bytes.IndexByte(buf[pos:], '\n')
+	if lineEnd < 0 {
+		if len(buf)-pos > lim.MaxRequestLine {
+			return 0, 414
+		}
+		return 0, 0
+	}
+	if lineEnd == 0 || buf[pos+lineEnd-1] != '\r' {
+		return 0, 400 // bare LF: rejected, the safer choice RFC 9112 allows
+	}
+	if lineEnd-1 > lim.MaxRequestLine {
+		return 0, 414
+	}
+	if st := p.parseRequestLine(buf[pos:pos+lineEnd-1], req); st != 0 {
+		return 0, st
+	}
+	pos += lineEnd + 1
+	blockStart := pos
+
+	for {
+		if pos > lim.MaxHeaderBytes {
+			return 0, 431
+		}
+		end := bytes.IndexByte(buf[pos:], '\n')
+		if end < 0 {
+			if len(buf) > lim.MaxHeaderBytes {
+				return 0, 431
+			}
+			return 0, 0
+		}
+		if end == 0 || buf[pos+end-1] != '\r' {
+			return 0, 400
+		}
+		line := buf[pos : pos+end-1]
+		if len(line) == 0 { // the blank line ends the head
+			req.HeaderBlock = buf[blockStart:max(blockStart, pos-2)]
+			pos += end + 1
+			break
+		}
+		if len(req.Headers) == lim.MaxHeaders {
+			return 0, 431
+		}
+		if st := p.parseField(line, req); st != 0 {
+			return 0, st
+		}
+		pos += end + 1
+	}
+	if pos > lim.MaxHeaderBytes {
+		return 0, 431
+	}
+	req.HeadLen = pos
+	if st := p.check(req); st != 0 {
+		return 0, st
+	}
+	return pos, 0
+}
+
+func (p *Parser) parseRequestLine(line []byte, req *Request) int {
+	sp1 := bytes.IndexByte(line, ' ')
+	if sp1 <= 0 {
+		return 400
+	}
+	method := line[:sp1]
+	for _, c := range method {
+		if !isTchar(c) {
+			return 400
+		}
+	}
+	rest := line[sp1+1:]
+	sp2 := bytes.IndexByte(rest, ' ')
+	if sp2 <= 0 {
+		return 400
+	}
+	target, version := rest[:sp2], rest[sp2+1:]
+	for _, c := range target {
+		if c <= ' ' || c == 0x7f {
+			return 400
+		}
+	}
+	req.Method, req.Target = method, target
+
+	switch {
+	case string(version) == "HTTP/1.1":
+		req.Minor = 1
+	case string(version) == "HTTP/1.0":
+		req.Minor = 0
+	case len(version) == 8 && string(version[:5]) == "HTTP/" && isDigit(version[5]) &&
+		version[6] == '.' && isDigit(version[7]):
+		return 505
+	default:
+		return 400
+	}
+
+	path := target
+	switch {
+	case path[0] == '/':
+	case string(path) == "*":
+		if string(method) != "OPTIONS" {
+			return 400
+		}
+	default:
+		// absolute-form: scheme "://" authority path; only the path is used.
+		i := bytes.Index(path, []byte("://"))
+		if i <= 0 {
+			return 400
+		}
+		path = path[i+3:]
+		j := bytes.IndexByte(path, '/')
+		if j < 0 {
+			path = []byte("/")
+		} else {
+			path = path[j:]
+		}
+	}
+	if q := bytes.IndexByte(path, '?'); q >= 0 {
+		req.Query = path[q+1:]
+		path = path[:q]
+	}
+	if h := bytes.IndexByte(path, '#'); h >= 0 {
+		return 400 // a fragment never travels in a request-target
+	}
+	req.Path = path
+	return 0
+}
+
+func (p *Parser) parseField(line []byte, req *Request) int {
+	if line[0] == ' ' || line[0] == '\t' {
+		return 400 // obs-fold
+	}
+	colon := bytes.IndexByte(line, ':')
+	if colon <= 0 {
+		return 400
+	}
+	name := line[:colon]
+	for _, c := range name {
+		if !isTchar(c) { // also catches whitespace before the colon
+			return 400
+		}
+	}
+	v := line[colon+1:]
+	for len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
+		v = v[1:]
+	}
+	for len(v) > 0 && (v[len(v)-1] == ' ' || v[len(v)-1] == '\t') {
+		v = v[:len(v)-1]
+	}
+	for _, c := range v {
+		if (c < ' ' && c != '\t') || c == 0x7f {
+			return 400 // CR, LF, NUL and other controls never belong in a value
+		}
+	}
+	req.Headers = append(req.Headers, Header{Name: name, Value: v})
+
+	switch len(name) {
+	case 4:
+		if equalFold(name, "host") {
+			req.Host = v
+			req.HostCount++
+		}
+	case 6:
+		if equalFold(name, "accept") {
+			req.Accept = v
+		} else if equalFold(name, "expect") {
+			req.Expect = v
+		}
+	case 10:
+		if equalFold(name, "connection") {
+			parseConnection(v, req)
+		}
+	case 14:
+		if equalFold(name, "content-length") {
+			n, ok := parseContentLength(v)
+			if !ok {
+				return 400
+			}
+			if req.ContentLength >= 0 && req.ContentLength != n {
+				return 400
+			}
+			req.ContentLength = n
+		}
+	case 17:
+		if equalFold(name, "transfer-encoding") {
+			req.Chunked = true
+		}
+	}
+	return 0
+}
+
+// check applies the rules that need the whole head.
+func (p *Parser) check(req *Request) int {
+	if req.Chunked {
+		if req.ContentLength >= 0 || req.Minor == 0 {
+			return 400 // never guess which framing a smuggler meant
+		}
+		return 501 // chunked bodies are not accepted yet
+	}
+	if req.Minor == 0 {
+		if !req.KeepAlive {
+			req.Close = true
+		}
+	} else if p.Compat == Modern && req.HostCount != 1 {
+		return 400 // HTTP/1.1 requires exactly one Host
+	}
+	return 0
+}
+
+func parseConnection(v []byte, req *Request) {
+	for len(v) > 0 {
+		i := bytes.IndexByte(v, ',')
+		tok := v
+		if i >= 0 {
+			tok, v = v[:i], v[i+1:]
+		} else {
+			v = nil
+		}
+		tok = bytes.TrimSpace(tok)
+		if equalFold(tok, "close") {
+			req.Close = true
+		} else if equalFold(tok, "keep-alive") {
+			req.KeepAlive = true
+		}
+	}
+}
+
+// parseContentLength accepts 1*DIGIT and nothing else, up to 18 digits.
+func parseContentLength(v []byte) (int64, bool) {
+	if len(v) == 0 || len(v) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range v {
+		if !isDigit(c) {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// tchar from RFC 9110 section 5.6.2.
+var tchar = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+		t[c-'a'+'A'] = true
+	}
+	for _, c := range "!#$%&'*+-.^_`|~" {
+		t[c] = true
+	}
+	return
+}()
+
+func isTchar(c byte) bool { return tchar[c] }

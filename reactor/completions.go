@@ -1,0 +1,75 @@
+package reactor
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// completions carries finished jobs from the workers back to the reactor: a
+// mutex-guarded slice swapped whole by the reactor, and an eventfd that wakes
+// the reactor only when it is (about to be) asleep in epoll_wait.
+type completions struct {
+	mu    sync.Mutex
+	items []*job
+	spare []*job // the reactor's side of the double buffer
+
+	n           atomic.Int32 // len(items), readable without the lock
+	sleeping    atomic.Bool  // the reactor is in, or about to enter, a blocking wait
+	wakePending atomic.Bool  // an eventfd write is outstanding
+	efd         int
+}
+
+func newCompletions() (*completions, error) {
+	efd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	return &completions{efd: efd}, nil
+}
+
+var one = [8]byte{1, 0, 0, 0, 0, 0, 0, 0}
+
+// push hands a finished job to the reactor. Called from workers.
+func (q *completions) push(j *job) {
+	q.mu.Lock()
+	q.items = append(q.items, j)
+	q.n.Store(int32(len(q.items)))
+	q.mu.Unlock()
+	// The store above and this load pair with the reactor's store of
+	// sleeping and its load of n: either it sees our job, or we see it asleep.
+	if q.sleeping.Load() {
+		q.wake()
+	}
+}
+
+// wake writes the eventfd once per sleep, however many producers call it.
+func (q *completions) wake() {
+	if q.wakePending.CompareAndSwap(false, true) {
+		_, _ = unix.Write(q.efd, one[:])
+	}
+}
+
+// pending reports whether jobs are waiting.
+func (q *completions) pending() bool { return q.n.Load() > 0 }
+
+// drain returns the waiting jobs; the slice is valid until the next drain.
+func (q *completions) drain() []*job {
+	q.mu.Lock()
+	out := q.items
+	q.items = q.spare[:0]
+	q.n.Store(0)
+	q.mu.Unlock()
+	q.spare = out
+	return out
+}
+
+// acknowledge consumes the eventfd after it fired.
+func (q *completions) acknowledge() {
+	var buf [8]byte
+	_, _ = unix.Read(q.efd, buf[:])
+	q.wakePending.Store(false)
+}
+
+func (q *completions) close() { unix.Close(q.efd) }

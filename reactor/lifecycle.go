@@ -1,0 +1,148 @@
+package reactor
+
+import (
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// acceptAll accepts what the backlog holds, up to a batch per turn.
+func (r *Reactor) acceptAll() {
+	for i := 0; i < 256; i++ {
+		fd, err := accept(r.lfd)
+		switch err {
+		case nil:
+		case unix.EAGAIN:
+			return
+		case unix.ECONNABORTED, unix.EPERM:
+			continue
+		case unix.EMFILE, unix.ENFILE, unix.ENOBUFS, unix.ENOMEM:
+			// Out of descriptors or memory: stop accepting for a moment
+			// instead of spinning on a listener that stays readable, and
+			// keep serving the connections we have.
+			r.poll.mod(r.lfd, 0, slotListener, 0)
+			r.acceptPaused = r.now() + int64(acceptPause)
+			fmt.Fprintf(os.Stderr, "http_server: accept: %v; pausing accepts for %v\n", err, acceptPause)
+			return
+		default:
+			fmt.Fprintf(os.Stderr, "http_server: accept: %v\n", err)
+			return
+		}
+		_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+		c := r.table.alloc(fd)
+		c.events = unix.EPOLLIN
+		c.idleSince = r.now()
+		if err := r.poll.add(fd, c.events, c.slot, c.gen); err != nil {
+			unix.Close(fd)
+			r.table.release(c)
+			continue
+		}
+		r.stats.Connections.Add(1)
+		r.stats.Accepted.Add(1)
+		r.schedule(c, r.deadline(c))
+	}
+}
+
+func (r *Reactor) resumeAccept() {
+	if r.acceptPaused != 0 && r.now() >= r.acceptPaused {
+		r.acceptPaused = 0
+		r.poll.mod(r.lfd, unix.EPOLLIN, slotListener, 0)
+	}
+}
+
+// updateInterest registers the events c needs, if they changed.
+func (r *Reactor) updateInterest(c *conn) {
+	if c.fd < 0 {
+		return
+	}
+	if ev := c.interest(); ev != c.events {
+		c.events = ev
+		_ = r.poll.mod(c.fd, ev, c.slot, c.gen)
+	}
+}
+
+// finishConn ends c after its last response: shut the write side so the
+// client sees EOF at once, then drain its input until it closes too.
+func (r *Reactor) finishConn(c *conn) {
+	if c.job != nil {
+		r.recycle(c.job)
+		c.job = nil
+	}
+	c.finishing, c.wantOut = true, false
+	_ = unix.Shutdown(c.fd, unix.SHUT_WR)
+	if c.peerEOF {
+		r.closeConn(c)
+		return
+	}
+	c.lingering, c.lingerSince = true, r.now()
+	if c.in != nil {
+		r.putBuf(c.in)
+		c.in, c.start = nil, 0
+	}
+	r.updateInterest(c)
+}
+
+// abort closes c at once, counting the response it was sending by the bytes
+// that actually left.
+func (r *Reactor) abort(c *conn) {
+	if c.job != nil && !c.queued {
+		r.recordPartial(c.job)
+	}
+	r.closeConn(c)
+}
+
+// closeConn closes c's socket and retires its id. Order matters: epoll DEL,
+// close(fd), then the generation moves on (table.release). A job still in the
+// pool keeps the read buffer it points into; its completion will find no
+// connection and be dropped.
+func (r *Reactor) closeConn(c *conn) {
+	r.poll.del(c.fd)
+	unix.Close(c.fd)
+	inPool := c.job != nil && c.queued && !c.stalled
+	if c.job != nil && !inPool {
+		r.recycle(c.job)
+	}
+	if c.in != nil && !inPool {
+		r.putBuf(c.in)
+	}
+	c.job, c.in = nil, nil
+	r.table.release(c)
+	r.stats.Connections.Add(-1)
+}
+
+// deadline is when c must next be looked at, from its state (0: never).
+func (r *Reactor) deadline(c *conn) int64 {
+	o := &r.opts
+	switch {
+	case c.lingering:
+		return c.lingerSince + int64(o.LingerTimeout)
+	case c.job != nil && c.queued:
+		return 0 // a worker has it; the pool is not subject to client timeouts
+	case c.wantOut:
+		return c.lastWrite + int64(o.WriteTimeout)
+	case c.job != nil:
+		return 0
+	case c.partialSince != 0:
+		at := c.partialSince + int64(o.ReadTimeout)
+		if o.SilenceTimeout > 0 {
+			at = min(at, c.lastRead+int64(o.SilenceTimeout))
+		}
+		return at
+	}
+	return c.idleSince + int64(o.IdleTimeout)
+}
+
+// timeout acts on a deadline that passed.
+func (r *Reactor) timeout(c *conn) {
+	r.stats.TimedOut.Add(1)
+	switch {
+	case c.partialSince != 0 && !c.lingering && c.job == nil && !c.peerEOF:
+		r.reject(c, 408)
+		if c.fd >= 0 {
+			r.schedule(c, r.deadline(c))
+		}
+	default:
+		r.abort(c) // idle, a stalled writer, or a lingering close that took too long
+	}
+}

@@ -1,0 +1,74 @@
+package reactor
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// listen opens a non-blocking, close-on-exec TCP listener on addr:port.
+// Port 0 lets the kernel pick; the bound address is returned.
+func listen(addr string, port int, backlog int) (int, *net.TCPAddr, error) {
+	ta, err := net.ResolveTCPAddr("tcp", net.JoinHostPort(addr, strconv.Itoa(port)))
+	if err != nil {
+		return -1, nil, err
+	}
+	family, sa := unix.AF_INET, unix.Sockaddr(nil)
+	if ip4 := ta.IP.To4(); ip4 != nil || ta.IP == nil {
+		s := &unix.SockaddrInet4{Port: ta.Port}
+		copy(s.Addr[:], ip4)
+		sa = s
+	} else {
+		family = unix.AF_INET6
+		s := &unix.SockaddrInet6{Port: ta.Port}
+		copy(s.Addr[:], ta.IP.To16())
+		sa = s
+	}
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, nil, fmt.Errorf("socket: %w", err)
+	}
+	// SO_REUSEADDR lets a restarted server bind while old connections sit in TIME_WAIT.
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+		unix.Close(fd)
+		return -1, nil, fmt.Errorf("setsockopt: %w", err)
+	}
+	if err := unix.Bind(fd, sa); err != nil {
+		unix.Close(fd)
+		return -1, nil, fmt.Errorf("bind %s: %w", ta, err)
+	}
+	if err := unix.Listen(fd, backlog); err != nil {
+		unix.Close(fd)
+		return -1, nil, fmt.Errorf("listen %s: %w", ta, err)
+	}
+	bound, err := unix.Getsockname(fd)
+	if err != nil {
+		unix.Close(fd)
+		return -1, nil, fmt.Errorf("getsockname: %w", err)
+	}
+	switch b := bound.(type) {
+	case *unix.SockaddrInet4:
+		return fd, &net.TCPAddr{IP: net.IP(b.Addr[:]).To16(), Port: b.Port}, nil
+	case *unix.SockaddrInet6:
+		return fd, &net.TCPAddr{IP: net.IP(b.Addr[:]), Port: b.Port}, nil
+	}
+	return fd, ta, nil
+}
+
+// accept takes one pending connection without asking for the peer address,
+// which would cost an allocation per connection.
+func accept(lfd int) (int, error) {
+	for {
+		nfd, _, errno := unix.Syscall6(unix.SYS_ACCEPT4, uintptr(lfd), 0, 0,
+			unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
+		if errno == unix.EINTR {
+			continue
+		}
+		if errno != 0 {
+			return -1, errno
+		}
+		return int(nfd), nil
+	}
+}

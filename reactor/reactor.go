@@ -1,0 +1,297 @@
+// Package reactor owns every socket: it accepts, reads, parses, hands
+// complete requests to the worker pool and writes the responses that come
+// back, without ever blocking. See DESIGN.md for the invariants it keeps.
+package reactor
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"http_server/protocol"
+	"http_server/stats"
+
+	"golang.org/x/sys/unix"
+)
+
+// Handler answers requests. The workers package implements it.
+type Handler interface {
+	// Admit runs on the reactor once a head is parsed, before its body is
+	// read. It returns the largest body the route accepts, or a final
+	// status to answer without reading the body. It must not block.
+	Admit(req *protocol.Request) (maxBody int64, status int)
+	// Serve appends exactly one response for req to out. It runs on a
+	// worker and may block, except when req.Err is set: then it only encodes
+	// the error and may run on the reactor.
+	Serve(req *protocol.Request, out *protocol.Batch)
+}
+
+// Submitter is the worker pool as the reactor sees it: a submit that never blocks.
+type Submitter interface {
+	TrySubmit(task func()) bool
+}
+
+// Options configure a Reactor. Zero durations take the defaults below.
+type Options struct {
+	Addr    string
+	Port    int
+	Backlog int
+
+	Handler Handler
+	Pool    Submitter // nil: handlers run inline on the reactor
+	Parser  protocol.Parser
+	Encoder *protocol.Encoder
+	Stats   *stats.Counters
+
+	MaxBody  int64 // largest body any route admits; sizes the read buffer
+	MaxBatch int   // requests of one connection handed to one task
+
+	ReadTimeout    time.Duration // a started request must be complete within this
+	SilenceTimeout time.Duration // an incomplete request may be silent this long (0: off)
+	IdleTimeout    time.Duration // keep-alive connection with nothing to do
+	WriteTimeout   time.Duration // between two successful writes of pending output
+	LingerTimeout  time.Duration // draining input after the last response
+}
+
+const (
+	readBufSize   = 4096
+	sendfileChunk = 2 << 20 // nginx's sendfile_max_chunk
+	sendBudget    = 4 << 20 // per connection per wake-up, so one download cannot starve others
+	yieldCap      = 50 * time.Microsecond
+	acceptPause   = 100 * time.Millisecond
+)
+
+// Reactor is one event loop with its listener.
+type Reactor struct {
+	opts    Options
+	handler Handler
+	pool    Submitter
+	parser  protocol.Parser
+	enc     *protocol.Encoder
+	stats   *stats.Counters
+	maxBuf  int
+
+	lfd   int
+	addr  *net.TCPAddr
+	poll  *poller
+	done  *completions
+	table table
+
+	timers   timerHeap
+	jobs     []*job   // recycled jobs
+	bufs     [][]byte // recycled read buffers
+	stalled  []uint64 // connections whose job waits for room in the pool, oldest first
+	inline   []*job   // jobs served inline, waiting to be written
+	inflight int      // jobs in the pool
+	scratch  []byte   // lingering reads land here
+
+	epoch        time.Time
+	clock        int64 // nanoseconds since epoch, read once per loop turn
+	acceptPaused int64 // when accepting resumes after EMFILE (0: not paused)
+	stopping     atomic.Bool
+}
+
+// New opens the listener and the epoll set. Errors name what failed.
+func New(o Options) (*Reactor, error) {
+	if o.Handler == nil || o.Encoder == nil || o.Stats == nil {
+		return nil, errors.New("reactor: Handler, Encoder and Stats are required")
+	}
+	setDefaults(&o)
+	lfd, addr, err := listen(o.Addr, o.Port, o.Backlog)
+	if err != nil {
+		return nil, err
+	}
+	r := &Reactor{
+		opts: o, handler: o.Handler, pool: o.Pool, parser: o.Parser, enc: o.Encoder,
+		stats: o.Stats, lfd: lfd, addr: addr, epoch: time.Now(),
+		maxBuf:  o.Parser.Limits.MaxHeaderBytes + int(o.MaxBody) + 1,
+		scratch: make([]byte, 64<<10),
+	}
+	if r.poll, err = newPoller(512); err != nil {
+		unix.Close(lfd)
+		return nil, fmt.Errorf("epoll: %w", err)
+	}
+	if r.done, err = newCompletions(); err != nil {
+		unix.Close(lfd)
+		r.poll.close()
+		return nil, fmt.Errorf("eventfd: %w", err)
+	}
+	if err = r.poll.add(lfd, unix.EPOLLIN, slotListener, 0); err == nil {
+		err = r.poll.add(r.done.efd, unix.EPOLLIN, slotWake, 0)
+	}
+	if err != nil {
+		r.release()
+		return nil, fmt.Errorf("epoll_ctl: %w", err)
+	}
+	return r, nil
+}
+
+func setDefaults(o *Options) {
+	if o.Backlog <= 0 {
+		o.Backlog = 4096
+	}
+	if o.Parser.Limits == (protocol.Limits{}) {
+		o.Parser.Limits = protocol.DefaultLimits
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 32
+	}
+	if o.ReadTimeout <= 0 {
+		o.ReadTimeout = 60 * time.Second
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 75 * time.Second
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 60 * time.Second
+	}
+	if o.LingerTimeout <= 0 {
+		o.LingerTimeout = 2 * time.Second
+	}
+}
+
+// Addr is the address the listener is bound to.
+func (r *Reactor) Addr() *net.TCPAddr { return r.addr }
+
+// Stop asks Run to return. Safe from any goroutine.
+func (r *Reactor) Stop() {
+	r.stopping.Store(true)
+	r.done.wake()
+}
+
+func (r *Reactor) now() int64 { return r.clock }
+
+func (r *Reactor) tick() { r.clock = int64(time.Since(r.epoch)) }
+
+// Run is the event loop. It returns after Stop, with every connection closed
+// and every job back from the pool.
+func (r *Reactor) Run() error {
+	defer r.release()
+	runtime.LockOSThread() // the loop's thread stays warm in its caches
+	defer runtime.UnlockOSThread()
+	r.tick()
+	for !r.stopping.Load() {
+		timeout := r.nextTimeout(1000)
+		if len(r.stalled) > 0 && timeout > 1 {
+			timeout = 1 // a worker slot may free up without a completion
+		}
+		if r.done.pending() {
+			timeout = 0
+		} else if r.inflight > 0 && timeout != 0 {
+			r.yield()
+			if r.done.pending() {
+				timeout = 0
+			}
+		}
+		if timeout != 0 {
+			r.done.sleeping.Store(true)
+			if r.done.pending() {
+				timeout = 0
+			}
+		}
+		n, err := r.poll.wait(timeout)
+		r.done.sleeping.Store(false)
+		if err != nil {
+			r.closeAll()
+			return fmt.Errorf("epoll_wait: %w", err)
+		}
+		r.tick()
+		for i := 0; i < n; i++ {
+			ev := r.poll.events[i]
+			switch ev.Fd {
+			case slotListener:
+				r.acceptAll()
+			case slotWake:
+				r.done.acknowledge()
+			default:
+				if c := r.table.bySlot(ev.Fd, uint32(ev.Pad)); c != nil {
+					r.handle(c, ev.Events)
+				}
+			}
+		}
+		r.complete()
+		r.retryStalled()
+		r.expire()
+		r.resumeAccept()
+	}
+	r.closeAll()
+	return nil
+}
+
+// yield gives the workers just started a chance to finish before the loop
+// sleeps: with one P, a reactor blocked in epoll_wait keeps them off the CPU
+// until the runtime takes the P back, tens of microseconds later.
+func (r *Reactor) yield() {
+	start := time.Now()
+	for i := 0; !r.done.pending(); i++ {
+		runtime.Gosched()
+		if i&7 == 7 && time.Since(start) > yieldCap {
+			return
+		}
+	}
+}
+
+// handle dispatches one epoll event; EPOLLOUT first, so a connection that
+// can write drains its output before it reads more requests.
+func (r *Reactor) handle(c *conn, events uint32) {
+	if events&(unix.EPOLLERR|unix.EPOLLHUP) != 0 {
+		// HUP: both directions are shut (the peer reset, or closed after our
+		// shutdown); ERR: a socket error. Nothing more can be delivered.
+		r.abort(c)
+		return
+	}
+	if events&unix.EPOLLOUT != 0 && c.job != nil && !c.queued {
+		r.flush(c)
+		if c.fd < 0 {
+			return
+		}
+	}
+	if events&unix.EPOLLIN != 0 {
+		r.readable(c)
+		if c.fd < 0 {
+			return
+		}
+	}
+	r.schedule(c, r.deadline(c))
+}
+
+// closeAll closes every connection and waits (briefly) for jobs in the pool,
+// releasing what they hold.
+func (r *Reactor) closeAll() {
+	if r.lfd >= 0 {
+		r.poll.del(r.lfd)
+		unix.Close(r.lfd)
+		r.lfd = -1
+	}
+	for _, c := range r.table.conns {
+		if c.fd >= 0 {
+			r.closeConn(c)
+		}
+	}
+	r.stalled = r.stalled[:0]
+	r.complete()
+	for deadline := time.Now().Add(5 * time.Second); r.inflight > 0 && time.Now().Before(deadline); {
+		_, _ = r.poll.wait(10)
+		r.done.acknowledge()
+		r.complete()
+	}
+}
+
+// release frees the reactor's own descriptors.
+func (r *Reactor) release() {
+	if r.lfd >= 0 {
+		unix.Close(r.lfd)
+		r.lfd = -1
+	}
+	if r.poll != nil && r.poll.fd >= 0 {
+		r.poll.close()
+		r.poll.fd = -1
+	}
+	if r.done != nil && r.done.efd >= 0 {
+		r.done.close()
+		r.done.efd = -1
+	}
+}

@@ -1,0 +1,116 @@
+package reactor
+
+import (
+	"http_server/protocol"
+
+	"golang.org/x/sys/unix"
+)
+
+// flush writes c's job from where it stopped: contiguous header and body
+// bytes with one write, files with sendfile from the worker's descriptor.
+// On EAGAIN it waits for EPOLLOUT; a download is pulled by the socket's
+// readiness and never read into memory.
+func (r *Reactor) flush(c *conn) {
+	j := c.job
+	items := j.out.Items
+	budget := int64(sendBudget)
+	for j.cur < len(items) {
+		it := &items[j.cur]
+		if j.pos < it.Body.End {
+			end := regionEnd(items, j.cur, len(j.out.Buf))
+			want := end - j.pos
+			n, err := unix.Write(c.fd, j.out.Buf[j.pos:end])
+			if n > 0 {
+				j.pos += n
+				c.lastWrite = r.now()
+			}
+			switch {
+			case err == unix.EAGAIN || (err == nil && n < want):
+				r.waitWritable(c)
+				return
+			case err == unix.EINTR:
+			case err != nil:
+				r.abort(c)
+				return
+			}
+			continue
+		}
+		if it.HasFile && j.fileSent < it.File.Len {
+			if budget <= 0 {
+				r.waitWritable(c) // level-triggered: we come back next turn
+				return
+			}
+			off := it.File.Off + j.fileSent
+			chunk := min(it.File.Len-j.fileSent, sendfileChunk, budget)
+			n, err := unix.Sendfile(c.fd, it.File.Fd, &off, int(chunk))
+			if n > 0 {
+				j.fileSent += int64(n)
+				budget -= int64(n)
+				c.lastWrite = r.now()
+			}
+			switch {
+			case err == unix.EAGAIN:
+				r.waitWritable(c)
+				return
+			case err == unix.EINTR:
+			case err != nil:
+				r.abort(c)
+				return
+			case n == 0:
+				// The file shrank under us; Content-Length is already on
+				// the wire, so the only honest end is to cut the connection.
+				r.abort(c)
+				return
+			}
+			continue
+		}
+		// items[cur] is completely out.
+		r.stats.Record(it.Status, int64(it.Head.Len()), it.BodyLen())
+		closeItemFile(it)
+		j.cur++
+		j.fileSent = 0
+		if it.Close {
+			r.finishConn(c)
+			return
+		}
+	}
+	c.job = nil
+	r.recycle(j)
+	c.wantOut = false
+	if c.paused && !c.stalled {
+		c.paused = false
+	}
+	r.updateInterest(c)
+	r.process(c)
+}
+
+// regionEnd is where the bytes that can leave in one write end: at the head
+// of the next item with a file to send, or at the end of the buffer.
+func regionEnd(items []protocol.Item, cur, bufLen int) int {
+	for k := cur; k < len(items); k++ {
+		if items[k].HasFile && items[k].File.Len > 0 {
+			return items[k].Body.End
+		}
+	}
+	return bufLen
+}
+
+func (r *Reactor) waitWritable(c *conn) {
+	if !c.wantOut {
+		c.wantOut = true
+		r.updateInterest(c)
+	}
+}
+
+// recordPartial counts the response cut short on c by what actually left.
+func (r *Reactor) recordPartial(j *job) {
+	if j.cur >= len(j.out.Items) {
+		return
+	}
+	it := &j.out.Items[j.cur]
+	head := int64(min(max(j.pos-it.Head.Start, 0), it.Head.Len()))
+	body := int64(max(j.pos-it.Head.End, 0)) + j.fileSent
+	if head > 0 || body > 0 {
+		r.stats.Record(it.Status, head, body)
+	}
+}

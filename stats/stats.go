@@ -1,0 +1,53 @@
+// Package stats holds the counters that the reactor updates as responses
+// leave and that the /stats route reports.
+package stats
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// Snapshot is a consistent copy of the response counters.
+type Snapshot struct {
+	Requests    uint64 // responses with status < 400
+	HeaderBytes uint64 // header bytes written for those
+	BodyBytes   uint64 // body bytes written for those
+	Errors      uint64 // responses with status >= 400
+	ErrorBytes  uint64 // all bytes written for those
+}
+
+// Counters are shared by the reactor (writer) and the workers (readers).
+// The five response counters move together under one mutex, so a /stats
+// reader never sees a request counted without its bytes.
+type Counters struct {
+	mu   sync.Mutex
+	snap Snapshot
+
+	QueueFull   atomic.Uint64 // times a submit found the pool's queue full
+	Connections atomic.Int64  // open client connections
+	Accepted    atomic.Uint64 // connections accepted since start
+	TimedOut    atomic.Uint64 // connections closed by a timeout
+}
+
+// Record counts one response that has left (or been cut short): head and
+// body are the bytes actually written.
+func (c *Counters) Record(status int, head, body int64) {
+	c.mu.Lock()
+	if status < 400 {
+		c.snap.Requests++
+		c.snap.HeaderBytes += uint64(head)
+		c.snap.BodyBytes += uint64(body)
+	} else {
+		c.snap.Errors++
+		c.snap.ErrorBytes += uint64(head + body)
+	}
+	c.mu.Unlock()
+}
+
+// Snapshot returns the counters as they are now.
+func (c *Counters) Snapshot() Snapshot {
+	c.mu.Lock()
+	s := c.snap
+	c.mu.Unlock()
+	return s
+}

@@ -1,0 +1,156 @@
+package workers
+
+import (
+	"errors"
+	"fmt"
+	"mime"
+	"net/url"
+	"os"
+	"path"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Files opens files beneath a document root. The kernel enforces the
+// containment: openat2 with RESOLVE_BENEATH refuses any path, symlink or
+// ".." that would leave the root, whatever the request's spelling. Where
+// the kernel lacks openat2, Go's os.Root gives the same guarantee.
+type Files struct {
+	rootFd int
+	root   *os.Root // fallback when openat2 is missing
+}
+
+// OpenRoot opens dir as the document root.
+func OpenRoot(dir string) (*Files, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("document root: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("document root %s: not a directory", dir)
+	}
+	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("document root %s: %w", dir, err)
+	}
+	f := &Files{rootFd: fd}
+	probe, err := f.openat2(".")
+	if errors.Is(err, unix.ENOSYS) {
+		if f.root, err = os.OpenRoot(dir); err != nil {
+			unix.Close(fd)
+			return nil, fmt.Errorf("document root %s: %w", dir, err)
+		}
+	} else if err == nil {
+		unix.Close(probe)
+	}
+	return f, nil
+}
+
+// Close releases the root.
+func (f *Files) Close() {
+	unix.Close(f.rootFd)
+	if f.root != nil {
+		f.root.Close()
+	}
+}
+
+func (f *Files) openat2(rel string) (int, error) {
+	return unix.Openat2(f.rootFd, rel, &unix.OpenHow{
+		Flags:   unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOCTTY,
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS,
+	})
+}
+
+// openRel opens a path relative to the root; the caller owns the descriptor.
+func (f *Files) openRel(rel string) (int, error) {
+	if f.root == nil {
+		for {
+			fd, err := f.openat2(rel)
+			if err != unix.EINTR && err != unix.EAGAIN {
+				return fd, err
+			}
+		}
+	}
+	file, err := f.root.Open(rel)
+	if err != nil {
+		return -1, err
+	}
+	defer file.Close()
+	// Duplicate so the descriptor has one owner that is not an *os.File,
+	// whose finalizer would otherwise close it a second time.
+	return unix.FcntlInt(file.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+}
+
+// OpenedFile is a regular file opened for sending.
+type OpenedFile struct {
+	Fd          int
+	Size        int64
+	ContentType string
+}
+
+// Open resolves a request path (still percent-encoded) to a regular file.
+// It returns the HTTP status to send instead when there is no such file.
+// With index set, a directory answers with its index.html.
+func (f *Files) Open(rawPath []byte, index bool) (OpenedFile, int) {
+	p, err := url.PathUnescape(string(rawPath))
+	if err != nil || strings.IndexByte(p, 0) >= 0 {
+		return OpenedFile{}, 400
+	}
+	// Clean is a courtesy (/a/../b is /b); the kernel is the guard.
+	rel := strings.TrimPrefix(path.Clean("/"+p), "/")
+	if rel == "" {
+		rel = "."
+	}
+	fd, err := f.openRel(rel)
+	if err != nil {
+		return OpenedFile{}, openStatus(err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return OpenedFile{}, 500
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		unix.Close(fd)
+		if !index {
+			return OpenedFile{}, 404
+		}
+		rel = path.Join(rel, "index.html")
+		if fd, err = f.openRel(rel); err != nil {
+			return OpenedFile{}, openStatus(err)
+		}
+		if err := unix.Fstat(fd, &st); err != nil {
+			unix.Close(fd)
+			return OpenedFile{}, 500
+		}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return OpenedFile{}, 404
+	}
+	return OpenedFile{Fd: fd, Size: st.Size, ContentType: contentType(rel)}, 0
+}
+
+// openStatus maps an open error to a status. An attempt to leave the root
+// (EXDEV from RESOLVE_BENEATH) looks like any missing file: 404.
+func openStatus(err error) int {
+	switch {
+	case errors.Is(err, unix.EACCES), errors.Is(err, unix.EPERM):
+		return 403
+	case errors.Is(err, unix.EMFILE), errors.Is(err, unix.ENFILE):
+		return 503
+	}
+	return 404
+}
+
+func contentType(name string) string {
+	t := mime.TypeByExtension(path.Ext(name))
+	switch {
+	case t == "":
+		return "application/octet-stream"
+	case strings.HasPrefix(t, "text/") && !strings.Contains(t, "charset"):
+		return t + "; charset=utf-8"
+	}
+	return t
+}

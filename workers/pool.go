@@ -1,0 +1,54 @@
+// Package workers holds the pond pool, the routes and static files. It
+// builds responses and never touches a socket (DESIGN invariant 1).
+package workers
+
+import (
+	"github.com/alitto/pond/v2"
+)
+
+// Pool is a bounded pond pool with a submit that never blocks.
+type Pool struct {
+	p     pond.Pool
+	size  int
+	queue int
+}
+
+// NewPool starts a pool of at most size concurrent workers and a queue of
+// queue waiting tasks. Without WithNonBlocking a full queue would block the
+// caller, and the caller is the reactor.
+func NewPool(size, queue int) *Pool {
+	return &Pool{
+		p:    pond.NewPool(size, pond.WithQueueSize(queue), pond.WithNonBlocking(true)),
+		size: size, queue: queue,
+	}
+}
+
+// TrySubmit queues task, or reports false at once when the queue is full.
+// pool.Go skips the future that Submit would allocate for every task.
+func (p *Pool) TrySubmit(task func()) bool { return p.p.Go(task) == nil }
+
+// Stop waits for the queued and running tasks to finish.
+func (p *Pool) Stop() { p.p.StopAndWait() }
+
+// PoolStats are the pool's figures for /stats.
+type PoolStats struct {
+	Workers   int    `json:"workers"`    // maximum concurrency
+	QueueSize int    `json:"queue_size"` // bound of the waiting queue
+	Running   int64  `json:"running"`    // workers busy now
+	Queued    uint64 `json:"queued"`     // tasks waiting now
+	Completed uint64 `json:"completed"`  // tasks finished since start
+	QueueFull uint64 `json:"queue_full"` // submits refused because the queue was full
+}
+
+// Stats reads the pool's counters; a nil pool (inline mode) reports zeros.
+func (p *Pool) Stats() PoolStats {
+	if p == nil {
+		return PoolStats{}
+	}
+	return PoolStats{
+		Workers: p.size, QueueSize: p.queue,
+		Running:   p.p.RunningWorkers(),
+		Queued:    p.p.WaitingTasks(),
+		Completed: p.p.CompletedTasks(),
+	}
+}

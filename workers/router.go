@@ -1,0 +1,194 @@
+package workers
+
+import (
+	"bytes"
+
+	"http_server/protocol"
+	"http_server/stats"
+)
+
+// Config is what the routes need.
+type Config struct {
+	Files      *Files
+	Compat     protocol.Compat
+	WriteLimit int64 // largest /write body
+	Encoder    *protocol.Encoder
+	Stats      *stats.Counters
+	Pool       *Pool // nil in inline mode; only read for /stats
+}
+
+// discardLimit is the body a request to any route but /write may carry;
+// it is read and ignored, as RFC 9110 allows.
+const discardLimit = 64 << 10
+
+// Router answers every request; it implements reactor.Handler.
+type Router struct {
+	cfg   Config
+	enc   *protocol.Encoder
+	store store
+}
+
+// NewRouter builds the routes.
+func NewRouter(cfg Config) *Router {
+	return &Router{cfg: cfg, enc: cfg.Encoder}
+}
+
+// Admit tells the reactor how large a body the request's route accepts.
+func (rt *Router) Admit(req *protocol.Request) (int64, int) {
+	if req.PathIs("/write") {
+		return rt.cfg.WriteLimit, 0
+	}
+	if rt.cfg.Compat == protocol.Classic {
+		if req.IsMethod("POST") {
+			return 0, 400 // the C server took POST on /write only
+		}
+		return 0, 0
+	}
+	return discardLimit, 0
+}
+
+// Serve answers one request into out.
+func (rt *Router) Serve(req *protocol.Request, out *protocol.Batch) {
+	switch {
+	case req.Err != 0:
+		rt.fail(req, out, req.Err)
+	case rt.cfg.Compat == protocol.Classic:
+		rt.serveClassic(req, out)
+	default:
+		rt.serveModern(req, out)
+	}
+}
+
+var (
+	allowRead  = []protocol.Field{{Name: "Allow", Value: "GET, HEAD"}}
+	allowWrite = []protocol.Field{{Name: "Allow", Value: "POST"}}
+	nosniff    = []protocol.Field{{Name: "X-Content-Type-Options", Value: "nosniff"}}
+	pong       = []byte("pong")
+)
+
+const textPlain = "text/plain; charset=utf-8"
+
+func (rt *Router) serveModern(req *protocol.Request, out *protocol.Batch) {
+	read := req.IsMethod("GET") || req.IsMethod("HEAD")
+	switch string(req.Path) {
+	case "/ping":
+		if !read {
+			rt.notAllowed(req, out, allowRead)
+			return
+		}
+		rt.text(req, out, pong)
+	case "/echo":
+		if !read {
+			rt.notAllowed(req, out, allowRead)
+			return
+		}
+		rt.text(req, out, req.HeaderBlock)
+	case "/read":
+		if !read {
+			rt.notAllowed(req, out, allowRead)
+			return
+		}
+		rt.text(req, out, rt.store.load())
+	case "/write":
+		if !req.IsMethod("POST") {
+			rt.notAllowed(req, out, allowWrite)
+			return
+		}
+		if req.ContentLength < 0 {
+			rt.fail(req, out, 411)
+			return
+		}
+		rt.text(req, out, rt.store.save(req.Body))
+	case "/stats":
+		if !read {
+			rt.notAllowed(req, out, allowRead)
+			return
+		}
+		rt.stats(req, out)
+	default:
+		if !read {
+			rt.notAllowed(req, out, allowRead)
+			return
+		}
+		rt.file(req, out, true)
+	}
+}
+
+// serveClassic keeps the C server's rules: GET or POST, HTTP/1.1 only,
+// POST on /write only, everything else a file in the current directory.
+func (rt *Router) serveClassic(req *protocol.Request, out *protocol.Batch) {
+	get, post := req.IsMethod("GET"), req.IsMethod("POST")
+	if (!get && !post) || req.Minor != 1 {
+		rt.fail(req, out, 400)
+		return
+	}
+	if post {
+		if !req.PathIs("/write") {
+			rt.fail(req, out, 400)
+			return
+		}
+		if req.ContentLength < 0 {
+			rt.fail(req, out, 400)
+			return
+		}
+		rt.text(req, out, rt.store.save(req.Body))
+		return
+	}
+	switch string(req.Path) {
+	case "/ping":
+		rt.text(req, out, pong)
+	case "/echo":
+		if len(req.HeaderBlock) > 1024 {
+			rt.fail(req, out, 413)
+			return
+		}
+		rt.text(req, out, req.HeaderBlock)
+	case "/read":
+		rt.text(req, out, rt.store.load())
+	case "/stats":
+		rt.stats(req, out)
+	default:
+		rt.file(req, out, false)
+	}
+}
+
+func (rt *Router) text(req *protocol.Request, out *protocol.Batch, body []byte) {
+	rt.enc.Encode(out, req, &protocol.Reply{Status: 200, ContentType: textPlain, Body: body})
+}
+
+func (rt *Router) notAllowed(req *protocol.Request, out *protocol.Batch, allow []protocol.Field) {
+	rt.enc.Encode(out, req, &protocol.Reply{Status: 405, ContentType: textPlain,
+		Body: []byte(protocol.StatusText(405) + "\n"), Fields: allow})
+}
+
+// fail answers an error status. The encoder closes the connection when the
+// reactor set req.Err: then the framing of the rest of the stream is unknown.
+func (rt *Router) fail(req *protocol.Request, out *protocol.Batch, status int) {
+	rt.enc.Encode(out, req, &protocol.Reply{Status: status, ContentType: textPlain,
+		Body: []byte(protocol.StatusText(status) + "\n")})
+}
+
+func (rt *Router) file(req *protocol.Request, out *protocol.Batch, index bool) {
+	f, status := rt.cfg.Files.Open(req.Path, index)
+	if status != 0 {
+		rt.fail(req, out, status)
+		return
+	}
+	rt.enc.Encode(out, req, &protocol.Reply{Status: 200, ContentType: f.ContentType, Fields: nosniff,
+		HasFile: true, File: protocol.FileSegment{Fd: f.Fd, Off: 0, Len: f.Size}})
+}
+
+// wantsJSON: Accept names application/json, or the query says format=json.
+func wantsJSON(req *protocol.Request) bool {
+	if bytes.Contains(req.Accept, []byte("application/json")) {
+		return true
+	}
+	for q := req.Query; len(q) > 0; {
+		var kv []byte
+		kv, q, _ = bytes.Cut(q, []byte("&"))
+		if string(kv) == "format=json" {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,58 @@
+package workers
+
+import (
+	"encoding/json"
+	"strconv"
+
+	"http_server/protocol"
+	"http_server/stats"
+)
+
+// statsJSON is the /stats body with Accept: application/json or ?format=json.
+type statsJSON struct {
+	Requests    uint64    `json:"requests"`
+	HeaderBytes uint64    `json:"header_bytes"`
+	BodyBytes   uint64    `json:"body_bytes"`
+	Errors      uint64    `json:"errors"`
+	ErrorBytes  uint64    `json:"error_bytes"`
+	Connections int64     `json:"connections"`
+	Accepted    uint64    `json:"accepted"`
+	TimedOut    uint64    `json:"timed_out"`
+	Pool        PoolStats `json:"pool"`
+}
+
+// stats reports the counters as they were before this response; the
+// reactor counts the response itself once it has left.
+func (rt *Router) stats(req *protocol.Request, out *protocol.Batch) {
+	s := rt.cfg.Stats.Snapshot()
+	if rt.cfg.Compat == protocol.Modern && wantsJSON(req) {
+		ps := rt.cfg.Pool.Stats()
+		ps.QueueFull = rt.cfg.Stats.QueueFull.Load()
+		body, _ := json.Marshal(statsJSON{
+			Requests: s.Requests, HeaderBytes: s.HeaderBytes, BodyBytes: s.BodyBytes,
+			Errors: s.Errors, ErrorBytes: s.ErrorBytes,
+			Connections: rt.cfg.Stats.Connections.Load(),
+			Accepted:    rt.cfg.Stats.Accepted.Load(),
+			TimedOut:    rt.cfg.Stats.TimedOut.Load(),
+			Pool:        ps,
+		})
+		rt.enc.Encode(out, req, &protocol.Reply{Status: 200, ContentType: "application/json", Body: body})
+		return
+	}
+	rt.text(req, out, appendClassicStats(make([]byte, 0, 128), s))
+}
+
+// appendClassicStats writes the plain-text body the C server sent.
+func appendClassicStats(b []byte, s stats.Snapshot) []byte {
+	b = append(b, "Requests: "...)
+	b = strconv.AppendUint(b, s.Requests, 10)
+	b = append(b, "\nHeader bytes: "...)
+	b = strconv.AppendUint(b, s.HeaderBytes, 10)
+	b = append(b, "\nBody bytes: "...)
+	b = strconv.AppendUint(b, s.BodyBytes, 10)
+	b = append(b, "\nErrors: "...)
+	b = strconv.AppendUint(b, s.Errors, 10)
+	b = append(b, "\nError bytes: "...)
+	b = strconv.AppendUint(b, s.ErrorBytes, 10)
+	return b
+}
