@@ -1,8 +1,10 @@
 package reactor
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -19,6 +21,11 @@ type completions struct {
 	sleeping    atomic.Bool  // the reactor is in, or about to enter, a blocking wait
 	wakePending atomic.Bool  // an eventfd write is outstanding
 	efd         int
+
+	// efdMu keeps a late wake (Stop after Run returned) from writing to a
+	// closed descriptor number that the kernel may have handed out again.
+	efdMu  sync.RWMutex
+	closed bool
 }
 
 func newCompletions() (*completions, error) {
@@ -47,12 +54,31 @@ func (q *completions) push(j *job) {
 // wake writes the eventfd once per sleep, however many producers call it.
 func (q *completions) wake() {
 	if q.wakePending.CompareAndSwap(false, true) {
-		_, _ = unix.Write(q.efd, one[:])
+		q.efdMu.RLock()
+		if !q.closed {
+			_, _ = unix.Write(q.efd, one[:])
+		}
+		q.efdMu.RUnlock()
 	}
 }
 
 // pending reports whether jobs are waiting.
 func (q *completions) pending() bool { return q.n.Load() > 0 }
+
+// spin gives workers just started a chance to finish before the reactor
+// sleeps: with one P, a reactor blocked in epoll_wait keeps them off the CPU
+// until the runtime takes the P back, tens of microseconds later. It
+// reports whether a job came back within limit.
+func (q *completions) spin(limit time.Duration) bool {
+	start := time.Now()
+	for i := 0; !q.pending(); i++ {
+		runtime.Gosched()
+		if i&7 == 7 && time.Since(start) > limit {
+			return false
+		}
+	}
+	return true
+}
 
 // drain returns the waiting jobs; the slice is valid until the next drain.
 func (q *completions) drain() []*job {
@@ -72,4 +98,11 @@ func (q *completions) acknowledge() {
 	q.wakePending.Store(false)
 }
 
-func (q *completions) close() { unix.Close(q.efd) }
+func (q *completions) close() {
+	q.efdMu.Lock()
+	if !q.closed {
+		q.closed = true
+		unix.Close(q.efd)
+	}
+	q.efdMu.Unlock()
+}

@@ -181,8 +181,7 @@ func (r *Reactor) Run() error {
 		if r.done.pending() {
 			timeout = 0
 		} else if r.inflight > 0 && timeout != 0 {
-			r.yield()
-			if r.done.pending() {
+			if r.done.spin(yieldCap) {
 				timeout = 0
 			}
 		}
@@ -219,19 +218,6 @@ func (r *Reactor) Run() error {
 	}
 	r.closeAll()
 	return nil
-}
-
-// yield gives the workers just started a chance to finish before the loop
-// sleeps: with one P, a reactor blocked in epoll_wait keeps them off the CPU
-// until the runtime takes the P back, tens of microseconds later.
-func (r *Reactor) yield() {
-	start := time.Now()
-	for i := 0; !r.done.pending(); i++ {
-		runtime.Gosched()
-		if i&7 == 7 && time.Since(start) > yieldCap {
-			return
-		}
-	}
 }
 
 // handle dispatches one epoll event; EPOLLOUT first, so a connection that
@@ -290,8 +276,7 @@ func (r *Reactor) release() {
 		r.poll.close()
 		r.poll.fd = -1
 	}
-	if r.done != nil && r.done.efd >= 0 {
+	if r.done != nil {
 		r.done.close()
-		r.done.efd = -1
 	}
 }

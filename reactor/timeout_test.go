@@ -1,0 +1,116 @@
+package reactor
+
+import (
+	"bufio"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"http_server/protocol"
+)
+
+// A request that does not arrive in full within the read timeout gets 408
+// and the connection closes; an idle keep-alive connection is closed quietly.
+func TestTimeouts(t *testing.T) {
+	s := startReactor(t, 2, 8, &testHandler{}, func(o *Options) {
+		o.ReadTimeout = 100 * time.Millisecond
+		o.IdleTimeout = 100 * time.Millisecond
+	})
+	slow := dial(t, s.addr)
+	io.WriteString(slow, "GET /slow HTTP/1.1\r\nHo")
+	if st, _ := readBody(t, bufio.NewReader(slow)); st != 408 {
+		t.Fatalf("slow request got %d, want 408", st)
+	}
+
+	idle := dial(t, s.addr)
+	io.WriteString(idle, get("/x"))
+	br := bufio.NewReader(idle)
+	if st, _ := readBody(t, br); st != 200 {
+		t.Fatalf("got %d", st)
+	}
+	start := time.Now()
+	if n, err := br.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Fatalf("idle connection: read %d bytes, %v; want EOF", n, err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("idle connection closed after %v", d)
+	}
+	waitFor(t, "two timeouts counted", func() bool { return s.stats.TimedOut.Load() == 2 })
+}
+
+// A response larger than the socket buffer is resumed on EPOLLOUT at the
+// right offset while the client reads slowly.
+func TestSlowReaderGetsEveryByte(t *testing.T) {
+	data := make([]byte, 8<<20)
+	for i := range data {
+		data[i] = byte(i * 7 / 5)
+	}
+	name := filepath.Join(t.TempDir(), "big")
+	if err := os.WriteFile(name, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h := &testHandler{serve: func(h *testHandler, req *protocol.Request, out *protocol.Batch) {
+		f, err := os.Open(name)
+		if err != nil {
+			panic(err)
+		}
+		fd, err := dupFd(f)
+		f.Close()
+		if err != nil {
+			panic(err)
+		}
+		h.enc.Encode(out, req, &protocol.Reply{Status: 200, HasFile: true,
+			File: protocol.FileSegment{Fd: fd, Len: int64(len(data))}})
+	}}
+	s := startReactor(t, 2, 8, h, nil)
+	c := dial(t, s.addr)
+	io.WriteString(c, get("/big")+get("/big"))
+	br := bufio.NewReader(c)
+	time.Sleep(100 * time.Millisecond) // let the socket buffers fill
+	for i := 0; i < 2; i++ {
+		_, body := readBody(t, br)
+		if body != string(data) {
+			t.Fatalf("response %d: %d bytes, content differs", i, len(body))
+		}
+	}
+}
+
+// Invariant 1: a worker cannot reach a socket. What a handler receives, a
+// request and a batch to fill, holds no connection, descriptor or I/O
+// object, only bytes and numbers (a FileSegment is a file the worker opened).
+func TestHandlerSeesNoSocket(t *testing.T) {
+	ht := reflect.TypeOf((*Handler)(nil)).Elem()
+	for i := 0; i < ht.NumMethod(); i++ {
+		m := ht.Method(i)
+		for k := 0; k < m.Type.NumIn(); k++ {
+			checkNoSocket(t, m.Name, m.Type.In(k), map[reflect.Type]bool{})
+		}
+	}
+}
+
+func checkNoSocket(t *testing.T, where string, ty reflect.Type, seen map[reflect.Type]bool) {
+	if seen[ty] {
+		return
+	}
+	seen[ty] = true
+	switch ty.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		checkNoSocket(t, where, ty.Elem(), seen)
+	case reflect.Struct:
+		if ty == reflect.TypeOf(protocol.FileSegment{}) {
+			return
+		}
+		if ty.PkgPath() != "http_server/protocol" {
+			t.Errorf("%s: handler argument holds %v from outside the protocol package", where, ty)
+			return
+		}
+		for i := 0; i < ty.NumField(); i++ {
+			checkNoSocket(t, where+"."+ty.Field(i).Name, ty.Field(i).Type, seen)
+		}
+	case reflect.Interface, reflect.Func, reflect.Chan, reflect.Map, reflect.UnsafePointer, reflect.Uintptr:
+		t.Errorf("%s: handler argument holds a %v, which could carry a connection", where, ty)
+	}
+}
