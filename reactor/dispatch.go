@@ -97,6 +97,7 @@ func (r *Reactor) finish(j *job) {
 	}
 	c.queued = false
 	c.start += j.consumed
+	c.lastWrite = r.now() // the write-stall clock starts with the output
 	r.flush(c)
 	if c.fd >= 0 {
 		r.schedule(c, r.deadline(c))

@@ -2,6 +2,7 @@ package reactor
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -112,5 +113,44 @@ func checkNoSocket(t *testing.T, where string, ty reflect.Type, seen map[reflect
 		}
 	case reflect.Interface, reflect.Func, reflect.Chan, reflect.Map, reflect.UnsafePointer, reflect.Uintptr:
 		t.Errorf("%s: handler argument holds a %v, which could carry a connection", where, ty)
+	}
+}
+
+// A client that stops reading is cut off once no write has succeeded for
+// the write timeout, and the file it was sent is closed.
+func TestWriteStall(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "big")
+	if err := os.WriteFile(name, make([]byte, 32<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opened := make(chan int, 1)
+	h := &testHandler{serve: func(h *testHandler, req *protocol.Request, out *protocol.Batch) {
+		f, err := os.Open(name)
+		if err != nil {
+			panic(err)
+		}
+		fd, err := dupFd(f)
+		f.Close()
+		if err != nil {
+			panic(err)
+		}
+		opened <- fd
+		h.enc.Encode(out, req, &protocol.Reply{Status: 200, HasFile: true,
+			File: protocol.FileSegment{Fd: fd, Len: 32 << 20}})
+	}}
+	s := startReactor(t, 1, 8, h, func(o *Options) { o.WriteTimeout = 100 * time.Millisecond })
+	c := dial(t, s.addr)
+	io.WriteString(c, get("/big")) // and never read
+	fd := <-opened
+	waitFor(t, "the stalled connection to be closed", func() bool { return s.stats.Connections.Load() == 0 })
+	if s.stats.TimedOut.Load() != 1 {
+		t.Fatalf("timed out %d, want 1", s.stats.TimedOut.Load())
+	}
+	if tg, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd)); err == nil && tg == name {
+		t.Fatalf("the file of the cut-off response is still open")
+	}
+	snap := s.stats.Snapshot()
+	if snap.Requests != 1 || snap.BodyBytes == 0 || snap.BodyBytes >= 32<<20 {
+		t.Fatalf("a cut-off download counts its bytes that left: %+v", snap)
 	}
 }
