@@ -178,7 +178,7 @@ func (r *Reactor) Run() error {
 		if len(r.stalled) > 0 && timeout > 1 {
 			timeout = 1 // a worker slot may free up without a completion
 		}
-		if r.done.pending() {
+		if r.done.pending() || len(r.inline) > 0 {
 			timeout = 0
 		} else if r.inflight > 0 && timeout != 0 {
 			if r.done.spin(yieldCap) {
@@ -211,9 +211,9 @@ func (r *Reactor) Run() error {
 				}
 			}
 		}
+		r.expire() // before complete: a timeout may queue an error response
 		r.complete()
 		r.retryStalled()
-		r.expire()
 		r.resumeAccept()
 	}
 	r.closeAll()

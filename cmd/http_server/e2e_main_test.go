@@ -809,3 +809,13 @@ func TestE2ESignals(t *testing.T) {
 		})
 	}
 }
+
+// e2eDecodeJSON decodes a JSON object.
+func e2eDecodeJSON(t testing.TB, body []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatalf("not a JSON object: %v: %q", err, body)
+	}
+	return m
+}
