@@ -31,18 +31,26 @@ func (p *Parser) Parse(buf []byte, req *Request) (n int, status int) {
 
 	lineEnd := bytes.IndexByte(buf[pos:], '\n')
 	if lineEnd < 0 {
-		if len(buf)-pos > lim.MaxRequestLine {
+		// A trailing CR may be the first half of the CRLF, not part of the line.
+		if got := len(buf) - pos; got > lim.MaxRequestLine &&
+			(got > lim.MaxRequestLine+1 || buf[len(buf)-1] != '\r') {
 			return 0, 414
 		}
 		return 0, 0
 	}
-	if lineEnd == 0 || buf[pos+lineEnd-1] != '\r' {
-		return 0, 400 // bare LF: rejected, the safer choice RFC 9112 allows
+	lineLen := lineEnd
+	if lineEnd > 0 && buf[pos+lineEnd-1] == '\r' {
+		lineLen--
 	}
-	if lineEnd-1 > lim.MaxRequestLine {
+	// The length is judged before the syntax, as it was while the line was
+	// incomplete, so that the answer does not depend on how the bytes arrived.
+	if lineLen > lim.MaxRequestLine {
 		return 0, 414
 	}
-	if st := p.parseRequestLine(buf[pos:pos+lineEnd-1], req); st != 0 {
+	if lineLen == lineEnd {
+		return 0, 400 // bare LF: rejected, the safer choice RFC 9112 allows
+	}
+	if st := p.parseRequestLine(buf[pos:pos+lineLen], req); st != 0 {
 		return 0, st
 	}
 	pos += lineEnd + 1
@@ -58,6 +66,10 @@ func (p *Parser) Parse(buf []byte, req *Request) (n int, status int) {
 				return 0, 431
 			}
 			return 0, 0
+		}
+		// Size before syntax, for the same reason as the request line.
+		if pos+end+1 > lim.MaxHeaderBytes {
+			return 0, 431
 		}
 		if end == 0 || buf[pos+end-1] != '\r' {
 			return 0, 400
@@ -122,6 +134,9 @@ func (p *Parser) parseRequestLine(line []byte, req *Request) int {
 		return 400
 	}
 
+	if bytes.IndexByte(target, '#') >= 0 {
+		return 400 // a fragment never travels in a request-target
+	}
 	path := target
 	switch {
 	case path[0] == '/':
@@ -130,28 +145,44 @@ func (p *Parser) parseRequestLine(line []byte, req *Request) int {
 			return 400
 		}
 	default:
-		// absolute-form: scheme "://" authority path; only the path is used.
+		// absolute-form: scheme "://" authority [path] ["?" query]; only the
+		// path and query are used.
 		i := bytes.Index(path, []byte("://"))
-		if i <= 0 {
+		if i <= 0 || !isScheme(path[:i]) {
 			return 400
 		}
-		path = path[i+3:]
-		j := bytes.IndexByte(path, '/')
-		if j < 0 {
-			path = []byte("/")
-		} else {
-			path = path[j:]
+		auth := path[i+3:]
+		j := bytes.IndexAny(auth, "/?")
+		switch {
+		case j >= 0 && auth[j] == '/':
+			path = auth[j:]
+		default:
+			// No path means "/": the last slash of "://" is one, and keeps
+			// Path inside the buffer without allocating.
+			if j >= 0 {
+				req.Query = auth[j+1:]
+			}
+			req.Path = path[i+2 : i+3]
+			return 0
 		}
 	}
 	if q := bytes.IndexByte(path, '?'); q >= 0 {
 		req.Query = path[q+1:]
 		path = path[:q]
 	}
-	if h := bytes.IndexByte(path, '#'); h >= 0 {
-		return 400 // a fragment never travels in a request-target
-	}
 	req.Path = path
 	return 0
+}
+
+// isScheme reports whether s is ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
+func isScheme(s []byte) bool {
+	for i, c := range s {
+		alpha := 'a' <= c|0x20 && c|0x20 <= 'z'
+		if !alpha && (i == 0 || !isDigit(c) && c != '+' && c != '-' && c != '.') {
+			return false
+		}
+	}
+	return len(s) > 0
 }
 
 func (p *Parser) parseField(line []byte, req *Request) int {
@@ -225,11 +256,13 @@ func (p *Parser) check(req *Request) int {
 		}
 		return 501 // chunked bodies are not accepted yet
 	}
-	if req.Minor == 0 {
+	if p.Compat == Classic {
+		req.Close = true // the C server answered one request per connection
+	} else if req.Minor == 0 {
 		if !req.KeepAlive {
 			req.Close = true
 		}
-	} else if p.Compat == Modern && req.HostCount != 1 {
+	} else if req.HostCount != 1 {
 		return 400 // HTTP/1.1 requires exactly one Host
 	}
 	return 0
