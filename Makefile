@@ -37,9 +37,12 @@ e2e: all
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./protocol/ ./reactor/
 
+# Every fuzz target, one after another, FUZZTIME each.
 FUZZTIME ?= 60s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./protocol/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./protocol/
+	$(GO) test -run '^$$' -fuzz '^FuzzValidValue$$' -fuzztime $(FUZZTIME) ./protocol/
+	$(GO) test -run '^$$' -fuzz '^FuzzFilesOpen$$' -fuzztime $(FUZZTIME) ./workers/
 
 clean:
 	rm -f $(BIN)

@@ -1,6 +1,9 @@
 package protocol
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+)
 
 // Parser turns bytes into request heads. It is stateless between calls: the
 // reactor hands it the unconsumed part of its buffer each time more bytes
@@ -189,16 +192,15 @@ func (p *Parser) parseField(line []byte, req *Request) int {
 	if line[0] == ' ' || line[0] == '\t' {
 		return 400 // obs-fold
 	}
-	colon := bytes.IndexByte(line, ':')
-	if colon <= 0 {
+	colon := 0
+	for colon < len(line) && tchar[line[colon]] {
+		colon++
+	}
+	// The name must end at the colon: whitespace before it is an error.
+	if colon == 0 || colon == len(line) || line[colon] != ':' {
 		return 400
 	}
 	name := line[:colon]
-	for _, c := range name {
-		if !isTchar(c) { // also catches whitespace before the colon
-			return 400
-		}
-	}
 	v := line[colon+1:]
 	for len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
 		v = v[1:]
@@ -206,10 +208,8 @@ func (p *Parser) parseField(line []byte, req *Request) int {
 	for len(v) > 0 && (v[len(v)-1] == ' ' || v[len(v)-1] == '\t') {
 		v = v[:len(v)-1]
 	}
-	for _, c := range v {
-		if (c < ' ' && c != '\t') || c == 0x7f {
-			return 400 // CR, LF, NUL and other controls never belong in a value
-		}
+	if !validValue(v) {
+		return 400 // CR, LF, NUL and other controls never belong in a value
 	}
 	req.Headers = append(req.Headers, Header{Name: name, Value: v})
 
@@ -319,3 +319,40 @@ var tchar = func() (t [256]bool) {
 }()
 
 func isTchar(c byte) bool { return tchar[c] }
+
+// validValue checks a field value eight bytes at a time: a word with no
+// byte below SP and none equal to DEL is clean; any other word (HTAB, or a
+// false alarm from the borrow) gets the exact per-byte check.
+func validValue(v []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for len(v) >= 8 {
+		x := binary.LittleEndian.Uint64(v)
+		below := (x - ones*' ') &^ x & highs
+		d := x ^ (ones * 0x7f)
+		del := (d - ones) &^ d & highs
+		if below|del != 0 {
+			for _, c := range v[:8] {
+				if badValueByte[c] {
+					return false
+				}
+			}
+		}
+		v = v[8:]
+	}
+	for _, c := range v {
+		if badValueByte[c] {
+			return false
+		}
+	}
+	return true
+}
+
+// badValueByte marks the controls that may not appear in a field value
+// (everything below SP except HTAB, and DEL).
+var badValueByte = func() (t [256]bool) {
+	for c := 0; c < ' '; c++ {
+		t[c] = c != '\t'
+	}
+	t[0x7f] = true
+	return
+}()

@@ -1,6 +1,11 @@
 package protocol
 
-import "testing"
+import (
+	"bufio"
+	"bytes"
+	"net/http"
+	"testing"
+)
 
 func benchmarkParse(b *testing.B, in string) {
 	p := Parser{Limits: DefaultLimits}
@@ -34,5 +39,22 @@ func BenchmarkEncodeSmall(b *testing.B) {
 	for b.Loop() {
 		batch.Reset()
 		e.Encode(&batch, req, reply)
+	}
+}
+
+// BenchmarkParseTypicalNetHTTP is the baseline for BenchmarkParseTypical:
+// the standard library's parser on the same bytes, in the same run.
+func BenchmarkParseTypicalNetHTTP(b *testing.B) {
+	buf := []byte(browserGET)
+	rd := bytes.NewReader(buf)
+	br := bufio.NewReader(rd)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(buf)))
+	for b.Loop() {
+		rd.Reset(buf)
+		br.Reset(rd)
+		if _, err := http.ReadRequest(br); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

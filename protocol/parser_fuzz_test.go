@@ -205,3 +205,21 @@ func prefixLens(buf []byte, lim *Limits) iter.Seq[int] {
 		}
 	}
 }
+
+// FuzzValidValue holds the word-at-a-time value check to the byte loop.
+func FuzzValidValue(f *testing.F) {
+	for _, s := range []string{"", "text/html", "a\tb", "x\x7fy", "0123456789abcdef\x00", "\x80\xff\x1f", "        \r"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, v []byte) {
+		want := true
+		for _, c := range v {
+			if badValueByte[c] {
+				want = false
+			}
+		}
+		if got := validValue(v); got != want {
+			t.Fatalf("validValue(%q) = %v, want %v", v, got, want)
+		}
+	})
+}

@@ -1,0 +1,100 @@
+package protocol
+
+import "bytes"
+
+// ByteRange is a satisfiable range of a representation: [Start, Start+Len).
+type ByteRange struct {
+	Start, Len int64
+}
+
+// RangeResult says what to do with a Range header field.
+type RangeResult int
+
+const (
+	RangeIgnore        RangeResult = iota // absent, another unit or malformed: send the whole file
+	RangeOK                               // the returned ranges are satisfiable
+	RangeUnsatisfiable                    // valid, but no range overlaps the file: 416
+)
+
+// MaxRanges bounds how many ranges one request may ask for; more is treated
+// as an attack (many tiny overlapping ranges) and the header is ignored.
+const MaxRanges = 16
+
+// ParseRange reads a Range value (RFC 9110 section 14.2) for a file of
+// size bytes, appending the satisfiable ranges to dst. Ranges that start
+// past the end are dropped; ends past the end are clipped.
+func ParseRange(v []byte, size int64, dst []ByteRange) ([]ByteRange, RangeResult) {
+	unit, set, ok := bytes.Cut(v, []byte("="))
+	if !ok || !equalFold(bytes.TrimSpace(unit), "bytes") {
+		return dst, RangeIgnore
+	}
+	n := 0
+	start := len(dst)
+	for len(set) > 0 {
+		var spec []byte
+		spec, set, _ = bytes.Cut(set, []byte(","))
+		spec = bytes.Trim(spec, " \t")
+		if len(spec) == 0 {
+			continue // empty list elements are allowed
+		}
+		if n++; n > MaxRanges {
+			return dst[:start], RangeIgnore
+		}
+		first, last, ok := bytes.Cut(spec, []byte("-"))
+		if !ok {
+			return dst[:start], RangeIgnore
+		}
+		var r ByteRange
+		switch {
+		case len(first) == 0: // suffix: the last N bytes
+			n, ok := parseDigits(last)
+			if !ok {
+				return dst[:start], RangeIgnore
+			}
+			if n == 0 || size == 0 {
+				continue // unsatisfiable on its own
+			}
+			n = min(n, size)
+			r = ByteRange{Start: size - n, Len: n}
+		default:
+			a, ok := parseDigits(first)
+			if !ok {
+				return dst[:start], RangeIgnore
+			}
+			b := size - 1
+			if len(last) > 0 {
+				if b, ok = parseDigits(last); !ok || b < a {
+					return dst[:start], RangeIgnore
+				}
+				b = min(b, size-1)
+			}
+			if a >= size {
+				continue
+			}
+			r = ByteRange{Start: a, Len: b - a + 1}
+		}
+		dst = append(dst, r)
+	}
+	if n == 0 {
+		return dst[:start], RangeIgnore
+	}
+	if len(dst) == start {
+		return dst, RangeUnsatisfiable
+	}
+	return dst, RangeOK
+}
+
+// parseDigits reads 1*DIGIT that fits in an int64.
+func parseDigits(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if !isDigit(c) {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
