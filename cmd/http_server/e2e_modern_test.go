@@ -713,6 +713,9 @@ func e2eCheckEndpoints(t *testing.T, s *e2eServer, tr *e2eTree) {
 func TestE2EModernCurl(t *testing.T) {
 	curl, err := exec.LookPath("curl")
 	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("curl is not installed; .ci/run installs it")
+		}
 		t.Skip("curl is not installed")
 	}
 	tr := e2eMakeTree(t)
