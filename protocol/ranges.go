@@ -98,3 +98,28 @@ func parseDigits(b []byte) (int64, bool) {
 	}
 	return n, true
 }
+
+// Coalesce sorts ranges and merges those that overlap or touch, in place
+// (RFC 9110 section 14.2 allows it). Download managers that split a file
+// send one range per connection; browsers that send several rarely need
+// them apart.
+func Coalesce(rs []ByteRange) []ByteRange {
+	if len(rs) < 2 {
+		return rs
+	}
+	for i := 1; i < len(rs); i++ { // insertion sort: at most MaxRanges
+		for j := i; j > 0 && rs[j].Start < rs[j-1].Start; j-- {
+			rs[j], rs[j-1] = rs[j-1], rs[j]
+		}
+	}
+	out := rs[:1]
+	for _, r := range rs[1:] {
+		last := &out[len(out)-1]
+		if end := last.Start + last.Len; r.Start <= end {
+			last.Len = max(end, r.Start+r.Len) - last.Start
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}

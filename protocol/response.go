@@ -41,6 +41,10 @@ func (it *Item) BodyLen() int64 {
 type Batch struct {
 	Buf   []byte
 	Items []Item
+
+	// Scratch is reusable memory for a handler building Reply.Extra, so
+	// that dynamic headers cost no allocation. Encode copies out of it.
+	Scratch []byte
 }
 
 // Reset empties b, keeping its memory. It does not close files.
@@ -60,7 +64,9 @@ type Reply struct {
 	File        FileSegment // used when HasFile
 	HasFile     bool
 	Fields      []Field
-	Close       bool // close the connection after this response
+	Extra       []byte // header lines, each ending in CRLF, copied verbatim
+	Bodiless    bool   // a status without content (304): no body, no Content-Length
+	Close       bool   // close the connection after this response
 }
 
 // Encoder writes responses in the configured wire format.
@@ -110,9 +116,12 @@ func (e *Encoder) Encode(b *Batch, req *Request, r *Reply) {
 			b.Buf = append(b.Buf, r.ContentType...)
 			b.Buf = append(b.Buf, "\r\n"...)
 		}
-		b.Buf = append(b.Buf, "Content-Length: "...)
-		b.Buf = strconv.AppendInt(b.Buf, bodyLen, 10)
-		b.Buf = append(b.Buf, "\r\n"...)
+		if !r.Bodiless {
+			b.Buf = append(b.Buf, "Content-Length: "...)
+			b.Buf = strconv.AppendInt(b.Buf, bodyLen, 10)
+			b.Buf = append(b.Buf, "\r\n"...)
+		}
+		b.Buf = append(b.Buf, r.Extra...)
 		for _, f := range r.Fields {
 			b.Buf = append(b.Buf, f.Name...)
 			b.Buf = append(b.Buf, ": "...)
@@ -129,7 +138,7 @@ func (e *Encoder) Encode(b *Batch, req *Request, r *Reply) {
 	}
 	it.Head = Span{headStart, len(b.Buf)}
 
-	sendBody := !req.IsMethod("HEAD")
+	sendBody := !req.IsMethod("HEAD") && !r.Bodiless
 	if r.HasFile {
 		it.adoptFile(r, sendBody)
 	} else if sendBody {

@@ -82,54 +82,91 @@ func (f *Files) openRel(rel string) (int, error) {
 	return unix.FcntlInt(file.Fd(), unix.F_DUPFD_CLOEXEC, 0)
 }
 
-// OpenedFile is a regular file opened for sending.
+// OpenedFile is a regular file opened for sending. The caller owns Fd.
 type OpenedFile struct {
 	Fd          int
 	Size        int64
+	MtimeNs     int64 // modification time, nanoseconds since the epoch
+	Ino         uint64
 	ContentType string
 }
 
+// Rules say how Open treats directories and dotfiles.
+type Rules struct {
+	Index    bool // a directory answers with its index.html (else 404)
+	Dotfiles bool // serve names that start with a dot (else 404)
+}
+
 // Open resolves a request path (still percent-encoded) to a regular file.
-// It returns the HTTP status to send instead when there is no such file.
-// With index set, a directory answers with its index.html.
-func (f *Files) Open(rawPath []byte, index bool) (OpenedFile, int) {
+// It returns the HTTP status to send instead when there is no such file;
+// 301 means "a directory asked for without its trailing slash", and the
+// second result is then the path to redirect to.
+func (f *Files) Open(rawPath []byte, rules Rules) (OpenedFile, int, string) {
 	p, err := url.PathUnescape(string(rawPath))
 	if err != nil || strings.IndexByte(p, 0) >= 0 {
-		return OpenedFile{}, 400
+		return OpenedFile{}, 400, ""
 	}
 	// Clean is a courtesy (/a/../b is /b); the kernel is the guard.
 	rel := strings.TrimPrefix(path.Clean("/"+p), "/")
+	if !rules.Dotfiles && hasDotSegment(rel) {
+		return OpenedFile{}, 404, ""
+	}
 	if rel == "" {
 		rel = "."
 	}
+	wantDir := strings.HasSuffix(p, "/")
 	fd, err := f.openRel(rel)
 	if err != nil {
-		return OpenedFile{}, openStatus(err)
+		return OpenedFile{}, openStatus(err), ""
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		unix.Close(fd)
-		return OpenedFile{}, 500
+		return OpenedFile{}, 500, ""
 	}
 	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
 		unix.Close(fd)
-		if !index {
-			return OpenedFile{}, 404
+		switch {
+		case !rules.Index:
+			return OpenedFile{}, 404, ""
+		case !wantDir:
+			// Built from the cleaned path, never the raw one, so that
+			// "//host" can not become an off-site redirect.
+			loc := (&url.URL{Path: "/" + rel + "/"}).EscapedPath()
+			if rel == "." {
+				loc = "/"
+			}
+			return OpenedFile{}, 301, loc
 		}
 		rel = path.Join(rel, "index.html")
 		if fd, err = f.openRel(rel); err != nil {
-			return OpenedFile{}, openStatus(err)
+			return OpenedFile{}, openStatus(err), ""
 		}
 		if err := unix.Fstat(fd, &st); err != nil {
 			unix.Close(fd)
-			return OpenedFile{}, 500
+			return OpenedFile{}, 500, ""
 		}
+	} else if wantDir {
+		unix.Close(fd)
+		return OpenedFile{}, 404, "" // "/file.txt/" names a directory that is not there
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		unix.Close(fd)
-		return OpenedFile{}, 404
+		return OpenedFile{}, 404, ""
 	}
-	return OpenedFile{Fd: fd, Size: st.Size, ContentType: contentType(rel)}, 0
+	return OpenedFile{Fd: fd, Size: st.Size, MtimeNs: st.Mtim.Nano(), Ino: st.Ino,
+		ContentType: contentType(rel)}, 0, ""
+}
+
+// hasDotSegment reports whether any segment of a cleaned relative path
+// starts with a dot (.git, .env, .htpasswd).
+func hasDotSegment(rel string) bool {
+	for seg := range strings.SplitSeq(rel, "/") {
+		if strings.HasPrefix(seg, ".") {
+			return true
+		}
+	}
+	return false
 }
 
 // openStatus maps an open error to a status. An attempt to leave the root

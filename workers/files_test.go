@@ -24,6 +24,9 @@ func fixture(t testing.TB) (root, secret string) {
 	must(t, os.Symlink(secret, filepath.Join(root, "escape")))
 	must(t, os.Symlink("../secret.txt", filepath.Join(root, "relescape")))
 	must(t, os.Symlink("a.txt", filepath.Join(root, "inside")))
+	must(t, os.MkdirAll(filepath.Join(root, ".git"), 0o755))
+	must(t, os.WriteFile(filepath.Join(root, ".git", "config"), []byte("[core]"), 0o644))
+	must(t, os.WriteFile(filepath.Join(root, ".env"), []byte("KEY=1"), 0o644))
 	return root, secret
 }
 
@@ -38,6 +41,23 @@ func must(t testing.TB, err error) {
 func target(fd int) string {
 	s, _ := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd))
 	return s
+}
+
+func TestFilesRedirectAndDotfiles(t *testing.T) {
+	root, _ := fixture(t)
+	f, err := OpenRoot(root)
+	must(t, err)
+	defer f.Close()
+	for path, want := range map[string]string{"/sub": "/sub/", "/sub/withindex": "/sub/withindex/", "//sub": "/sub/"} {
+		if _, status, loc := f.Open([]byte(path), Rules{Index: true}); status != 301 || loc != want {
+			t.Errorf("%s: %d %q, want 301 %q", path, status, loc, want)
+		}
+	}
+	got, status, _ := f.Open([]byte("/.env"), Rules{Index: true, Dotfiles: true})
+	if status != 0 {
+		t.Fatalf("/.env with dotfiles allowed: %d", status)
+	}
+	unix.Close(got.Fd)
 }
 
 func TestFilesOpen(t *testing.T) {
@@ -56,7 +76,10 @@ func TestFilesOpen(t *testing.T) {
 		{"/sub/b.html", true, 0, "sub/b.html", "text/html; charset=utf-8"},
 		{"/sp%20ace.bin", true, 0, "sp ace.bin", "application/octet-stream"},
 		{"/sub/withindex/", true, 0, "sub/withindex/index.html", "text/html; charset=utf-8"},
-		{"/sub/withindex", true, 0, "sub/withindex/index.html", "text/html; charset=utf-8"},
+		{"/sub/withindex", true, 301, "", ""},
+		{"/a.txt/", true, 404, "", ""},
+		{"/.env", true, 404, "", ""},
+		{"/.git/config", true, 404, "", ""},
 		{"/sub/withindex/", false, 404, "", ""},
 		{"/sub/", true, 404, "", ""},
 		{"/", true, 404, "", ""},
@@ -73,7 +96,7 @@ func TestFilesOpen(t *testing.T) {
 		{"/sub/..%5c..%5csecret.txt", true, 404, "", ""},
 	}
 	for _, c := range cases {
-		got, status := f.Open([]byte(c.path), c.index)
+		got, status, _ := f.Open([]byte(c.path), Rules{Index: c.index})
 		if status != c.status {
 			t.Errorf("%s: status %d, want %d", c.path, status, c.status)
 		}
@@ -103,7 +126,7 @@ func FuzzFilesOpen(f *testing.F) {
 	}
 	f.Cleanup(files.Close)
 	f.Fuzz(func(t *testing.T, p string) {
-		got, status := files.Open([]byte(p), true)
+		got, status, _ := files.Open([]byte(p), Rules{Index: true, Dotfiles: true})
 		if status != 0 {
 			return
 		}

@@ -12,6 +12,7 @@ type Config struct {
 	Files      *Files
 	Compat     protocol.Compat
 	WriteLimit int64 // largest /write body
+	Dotfiles   bool  // serve files whose path has a segment starting with "."
 	Encoder    *protocol.Encoder
 	Stats      *stats.Counters
 	Pool       *Pool // nil in inline mode; only read for /stats
@@ -62,7 +63,6 @@ func (rt *Router) Serve(req *protocol.Request, out *protocol.Batch) {
 var (
 	allowRead  = []protocol.Field{{Name: "Allow", Value: "GET, HEAD"}}
 	allowWrite = []protocol.Field{{Name: "Allow", Value: "POST"}}
-	nosniff    = []protocol.Field{{Name: "X-Content-Type-Options", Value: "nosniff"}}
 	pong       = []byte("pong")
 )
 
@@ -110,7 +110,7 @@ func (rt *Router) serveModern(req *protocol.Request, out *protocol.Batch) {
 			rt.notAllowed(req, out, allowRead)
 			return
 		}
-		rt.file(req, out, true)
+		rt.serveFile(req, out)
 	}
 }
 
@@ -148,7 +148,7 @@ func (rt *Router) serveClassic(req *protocol.Request, out *protocol.Batch) {
 	case "/stats":
 		rt.stats(req, out)
 	default:
-		rt.file(req, out, false)
+		rt.serveClassicFile(req, out)
 	}
 }
 
@@ -166,16 +166,6 @@ func (rt *Router) notAllowed(req *protocol.Request, out *protocol.Batch, allow [
 func (rt *Router) fail(req *protocol.Request, out *protocol.Batch, status int) {
 	rt.enc.Encode(out, req, &protocol.Reply{Status: status, ContentType: textPlain,
 		Body: []byte(protocol.StatusText(status) + "\n")})
-}
-
-func (rt *Router) file(req *protocol.Request, out *protocol.Batch, index bool) {
-	f, status := rt.cfg.Files.Open(req.Path, index)
-	if status != 0 {
-		rt.fail(req, out, status)
-		return
-	}
-	rt.enc.Encode(out, req, &protocol.Reply{Status: 200, ContentType: f.ContentType, Fields: nosniff,
-		HasFile: true, File: protocol.FileSegment{Fd: f.Fd, Off: 0, Len: f.Size}})
 }
 
 // wantsJSON: Accept names application/json, or the query says format=json.

@@ -30,6 +30,7 @@ type config struct {
 	idleTimeout    time.Duration
 	writeTimeout   time.Duration
 	classicTimeout time.Duration
+	dotfiles       bool
 }
 
 // errHelp asks for a clean exit 0 after --help or --version.
@@ -56,6 +57,7 @@ func parseConfig(args []string, stdout io.Writer, portFile string) (*config, err
 	fs.DurationVar(&c.idleTimeout, "idle-timeout", 75*time.Second, "time a keep-alive connection may wait for its next request")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", 60*time.Second, "time allowed between two successful writes to a client that stopped reading")
 	fs.DurationVar(&c.classicTimeout, "classic-timeout", 200*time.Millisecond, "classic mode: an incomplete request silent this long gets 400")
+	dotfiles := fs.String("dotfiles", "deny", "files and directories whose name starts with a dot: deny (404) or allow")
 	help := fs.BoolP("help", "h", false, "show this help and exit")
 	version := fs.Bool("version", false, "print the version and exit")
 
@@ -76,6 +78,13 @@ func parseConfig(args []string, stdout io.Writer, portFile string) (*config, err
 	var ok bool
 	if c.compat, ok = protocol.ParseCompat(*compat); !ok {
 		return nil, fmt.Errorf("--compat must be modern or classic, not %q", *compat)
+	}
+	switch *dotfiles {
+	case "deny":
+	case "allow":
+		c.dotfiles = true
+	default:
+		return nil, fmt.Errorf("--dotfiles must be deny or allow, not %q", *dotfiles)
 	}
 	if !fs.Changed("port") {
 		p, found, err := readPortFile(portFile)

@@ -77,7 +77,7 @@ func start(cfg *config) (*server, error) {
 		pool = workers.NewPool(cfg.workers, cfg.queue)
 	}
 	router := workers.NewRouter(workers.Config{
-		Files: files, Compat: cfg.compat, WriteLimit: cfg.writeLimit,
+		Files: files, Compat: cfg.compat, WriteLimit: cfg.writeLimit, Dotfiles: cfg.dotfiles,
 		Encoder: enc, Stats: counters, Pool: pool,
 	})
 	limits := protocol.DefaultLimits

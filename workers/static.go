@@ -1,0 +1,111 @@
+package workers
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"http_server/protocol"
+
+	"golang.org/x/sys/unix"
+)
+
+// serveFile answers GET and HEAD for a static file in modern mode: validators,
+// conditional requests (RFC 9110 section 13) and single ranges (section 14).
+// The body leaves with sendfile from the descriptor opened here.
+func (rt *Router) serveFile(req *protocol.Request, out *protocol.Batch) {
+	f, status, loc := rt.cfg.Files.Open(req.Path, Rules{Index: true, Dotfiles: rt.cfg.Dotfiles})
+	switch status {
+	case 0:
+	case 301:
+		rt.redirect(req, out, loc)
+		return
+	default:
+		rt.fail(req, out, status)
+		return
+	}
+
+	var etagBuf [64]byte
+	v := protocol.Validators{
+		ETag:         protocol.AppendETag(etagBuf[:0], f.Size, f.MtimeNs, f.Ino),
+		LastModified: time.Unix(f.MtimeNs/1e9, 0).UTC(),
+	}
+	extra := append(out.Scratch[:0], "Accept-Ranges: bytes\r\nETag: "...)
+	extra = append(extra, v.ETag...)
+	extra = append(extra, "\r\nLast-Modified: "...)
+	extra = v.LastModified.AppendFormat(extra, http.TimeFormat)
+	extra = append(extra, "\r\nX-Content-Type-Options: nosniff\r\n"...)
+	defer func() { out.Scratch = extra[:0] }()
+
+	switch protocol.Preconditions(req, &v) {
+	case 304:
+		unix.Close(f.Fd)
+		rt.enc.Encode(out, req, &protocol.Reply{Status: 304, Bodiless: true, Extra: extra})
+		return
+	case 412:
+		unix.Close(f.Fd)
+		rt.fail(req, out, 412)
+		return
+	}
+
+	reply := protocol.Reply{Status: 200, ContentType: f.ContentType, HasFile: true,
+		File: protocol.FileSegment{Fd: f.Fd, Off: 0, Len: f.Size}}
+	if spec, ok := req.HeaderValue("range"); ok && req.IsMethod("GET") && protocol.RangeApplies(req, &v) {
+		var rangeBuf [protocol.MaxRanges]protocol.ByteRange
+		ranges, res := protocol.ParseRange(spec, f.Size, rangeBuf[:0])
+		switch res {
+		case protocol.RangeUnsatisfiable:
+			unix.Close(f.Fd)
+			extra = append(extra, "Content-Range: bytes */"...)
+			extra = strconv.AppendInt(extra, f.Size, 10)
+			extra = append(extra, "\r\n"...)
+			rt.enc.Encode(out, req, &protocol.Reply{Status: 416, ContentType: textPlain,
+				Body: []byte("Range Not Satisfiable\n"), Extra: extra})
+			return
+		case protocol.RangeOK:
+			// Several ranges that stay apart after coalescing get the whole
+			// file with 200, which RFC 9110 allows; one range gets 206.
+			if ranges = protocol.Coalesce(ranges); len(ranges) == 1 {
+				r := ranges[0]
+				reply.Status = 206
+				reply.File.Off, reply.File.Len = r.Start, r.Len
+				extra = append(extra, "Content-Range: bytes "...)
+				extra = strconv.AppendInt(extra, r.Start, 10)
+				extra = append(extra, '-')
+				extra = strconv.AppendInt(extra, r.Start+r.Len-1, 10)
+				extra = append(extra, '/')
+				extra = strconv.AppendInt(extra, f.Size, 10)
+				extra = append(extra, "\r\n"...)
+			}
+		}
+	}
+	reply.Extra = extra
+	rt.enc.Encode(out, req, &reply)
+}
+
+// redirect sends a directory asked for without its slash to the slash form,
+// keeping the query.
+func (rt *Router) redirect(req *protocol.Request, out *protocol.Batch, loc string) {
+	extra := append(out.Scratch[:0], "Location: "...)
+	extra = append(extra, loc...)
+	if len(req.Query) > 0 {
+		extra = append(extra, '?')
+		extra = append(extra, req.Query...)
+	}
+	extra = append(extra, "\r\n"...)
+	rt.enc.Encode(out, req, &protocol.Reply{Status: 301, ContentType: textPlain,
+		Body: []byte("Moved Permanently\n"), Extra: extra})
+	out.Scratch = extra[:0]
+}
+
+// serveClassicFile keeps the C server's behaviour: any regular file, 404
+// for everything else, directories included; no ranges, no validators.
+func (rt *Router) serveClassicFile(req *protocol.Request, out *protocol.Batch) {
+	f, status, _ := rt.cfg.Files.Open(req.Path, Rules{Index: false, Dotfiles: rt.cfg.Dotfiles})
+	if status != 0 {
+		rt.fail(req, out, status)
+		return
+	}
+	rt.enc.Encode(out, req, &protocol.Reply{Status: 200, HasFile: true,
+		File: protocol.FileSegment{Fd: f.Fd, Off: 0, Len: f.Size}})
+}
