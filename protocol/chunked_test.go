@@ -21,15 +21,15 @@ var chunkedCases = []struct {
 	{"5 ;ext\r\nhello\r\n0\r\n\r\n", 0, "hello"},
 	{"5\r\nhello\r\n0\r\nX-Trailer: yes\r\nY: z\r\n\r\n", 0, "hello"},
 	{"005\r\nhello\r\n0\r\n\r\n", 0, "hello"},
-	{"5\r\nhello\n0\r\n\r\n", 400, ""},         // bare LF after data
-	{"5\nhello\r\n0\r\n\r\n", 400, ""},         // bare LF after size
-	{"5\r\nhelloX\r\n0\r\n\r\n", 400, ""},      // data longer than its size
-	{"x\r\nhello\r\n0\r\n\r\n", 400, ""},       // not hex
-	{"\r\nhello\r\n0\r\n\r\n", 400, ""},        // empty size
-	{"-5\r\nhello\r\n0\r\n\r\n", 400, ""},      // sign
-	{"5 x\r\nhello\r\n0\r\n\r\n", 400, ""},     // junk after size
+	{"5\r\nhello\n0\r\n\r\n", 400, ""},          // bare LF after data
+	{"5\nhello\r\n0\r\n\r\n", 400, ""},          // bare LF after size
+	{"5\r\nhelloX\r\n0\r\n\r\n", 400, ""},       // data longer than its size
+	{"x\r\nhello\r\n0\r\n\r\n", 400, ""},        // not hex
+	{"\r\nhello\r\n0\r\n\r\n", 400, ""},         // empty size
+	{"-5\r\nhello\r\n0\r\n\r\n", 400, ""},       // sign
+	{"5 x\r\nhello\r\n0\r\n\r\n", 400, ""},      // junk after size
 	{"5;a\x00b\r\nhello\r\n0\r\n\r\n", 400, ""}, // NUL in extension
-	{"1000000000000000\r\n", 400, ""},          // 16 hex digits
+	{"1000000000000000\r\n", 400, ""},           // 16 hex digits
 	{"5\r\nhello\r\n0\r\nbad trailer\r\n\r\n", 400, ""},
 	{"5\r\nhello\r\n0\r\n : x\r\n\r\n", 400, ""},
 	{"5\r\nhello\r\n0\r\nX: a\rb\r\n\r\n", 400, ""},
