@@ -242,7 +242,7 @@ func (p *Parser) parseField(line []byte, req *Request) int {
 		}
 	case 17:
 		if equalFold(name, "transfer-encoding") {
-			req.Chunked = true
+			parseTransferEncoding(v, req)
 		}
 	}
 	return 0
@@ -250,11 +250,16 @@ func (p *Parser) parseField(line []byte, req *Request) int {
 
 // check applies the rules that need the whole head.
 func (p *Parser) check(req *Request) int {
-	if req.Chunked {
-		if req.ContentLength >= 0 || req.Minor == 0 {
+	if req.te != 0 {
+		switch {
+		case req.ContentLength >= 0 || req.Minor == 0 || p.Compat == Classic:
 			return 400 // never guess which framing a smuggler meant
+		case req.te&teBroken != 0 || req.te&teChunked == 0:
+			return 400 // chunked must be the final coding, applied once
+		case req.te&teOther != 0:
+			return 501 // a coding we can not decode (gzip, ...)
 		}
-		return 501 // chunked bodies are not accepted yet
+		req.Chunked = true
 	}
 	if p.Compat == Classic {
 		req.Close = true // the C server answered one request per connection
@@ -266,6 +271,32 @@ func (p *Parser) check(req *Request) int {
 		return 400 // HTTP/1.1 requires exactly one Host
 	}
 	return 0
+}
+
+// Transfer-Encoding flags, gathered over every field line of the header.
+const (
+	tePresent = 1 << iota // the field was sent, even empty
+	teChunked             // chunked seen
+	teOther               // another coding seen before chunked
+	teBroken              // chunked twice, or a coding after chunked
+)
+
+func parseTransferEncoding(v []byte, req *Request) {
+	req.te |= tePresent
+	for len(v) > 0 {
+		var tok []byte
+		tok, v, _ = bytes.Cut(v, []byte(","))
+		tok = bytes.Trim(tok, " \t")
+		switch {
+		case len(tok) == 0:
+		case req.te&teChunked != 0:
+			req.te |= teBroken
+		case equalFold(tok, "chunked"):
+			req.te |= teChunked
+		default:
+			req.te |= teOther
+		}
+	}
 }
 
 func parseConnection(v []byte, req *Request) {

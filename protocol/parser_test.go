@@ -82,6 +82,9 @@ func (c *parseCase) parser() *Parser {
 }
 
 var validCases = []parseCase{
+	{name: "chunked", in: "POST /w HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: Chunked \r\n\r\n",
+		want: head{Method: "POST", Target: "/w", Path: "/w", Minor: 1, Host: "h", HostCount: 1, Chunked: true,
+			HeaderBlock: "Host: h\r\nTransfer-Encoding: Chunked ", Headers: []string{"Host:h", "Transfer-Encoding:Chunked"}}},
 	{name: "minimal", in: "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
 		want: head{Method: "GET", Target: "/", Path: "/", Minor: 1, Host: "a", HostCount: 1,
 			HeaderBlock: "Host: a", Headers: []string{"Host:a"}}},
@@ -269,8 +272,12 @@ var invalidCases = []parseCase{
 	{name: "TE then CL", in: "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", status: 400},
 	{name: "CL then TE", in: "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\ntransfer-encoding: chunked\r\n\r\n", status: 400},
 	{name: "TE on HTTP/1.0", in: "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", status: 400},
-	{name: "TE alone", in: "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", status: 501},
-	{name: "TE identity alone", in: "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: identity\r\n\r\n", status: 501},
+	{name: "TE identity alone", in: "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: identity\r\n\r\n", status: 400},
+	{name: "TE gzip then chunked", in: "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", status: 501},
+	{name: "TE gzip line then chunked line", in: "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n", status: 501},
+	{name: "TE chunked not final", in: "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", status: 400},
+	{name: "TE chunked twice", in: "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", status: 400},
+	{name: "TE empty", in: "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: \r\n\r\n", status: 400},
 	// Host
 	{name: "no host", in: "GET / HTTP/1.1\r\nX: 1\r\n\r\n", status: 400},
 	{name: "no fields at all", in: "GET / HTTP/1.1\r\n\r\n", status: 400},
@@ -290,7 +297,7 @@ var invalidCases = []parseCase{
 	{name: "head too long then bad field", lim: &smallLimits, in: "GET / HTTP/1.1\r\nHost: h\r\nBad Name: " + strings.Repeat("v", 60) + "\r\n\r\n", status: 431},
 	{name: "head too long then bare LF", lim: &smallLimits, in: "GET / HTTP/1.1\r\nHost: h\r\nX: " + strings.Repeat("v", 60) + "\n\r\n", status: 431},
 	{name: "classic still rejects bad syntax", compat: Classic, in: "GET / HTTP/1.1\r\nHost : h\r\n\r\n", status: 400},
-	{name: "classic still rejects TE", compat: Classic, in: "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", status: 501},
+	{name: "classic rejects TE", compat: Classic, in: "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", status: 400},
 }
 
 func TestParseValid(t *testing.T) {

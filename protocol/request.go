@@ -27,7 +27,8 @@ type Request struct {
 	Host          []byte
 	HostCount     int
 	ContentLength int64 // -1 when absent
-	Chunked       bool  // Transfer-Encoding present
+	Chunked       bool  // Transfer-Encoding: chunked, accepted
+	te            uint8 // Transfer-Encoding flags while parsing
 	Close         bool  // the client asked to close, or HTTP/1.0 without keep-alive
 	KeepAlive     bool  // Connection: keep-alive was sent
 	Accept        []byte

@@ -1,6 +1,10 @@
 package reactor
 
-import "golang.org/x/sys/unix"
+import (
+	"http_server/protocol"
+
+	"golang.org/x/sys/unix"
+)
 
 // conn is one client connection. Only the reactor goroutine touches it.
 type conn struct {
@@ -24,9 +28,16 @@ type conn struct {
 	lingerSince int64
 
 	partialSince int64 // when the incomplete request in the buffer began (0: none)
-	lastRead     int64
-	lastWrite    int64
-	idleSince    int64
+	bodySince    int64 // when its head was complete and its body not (0: none)
+	stalledSince int64 // when its job found the pool's queue full
+	served       int   // requests taken from this connection
+
+	chunk     protocol.ChunkScanner // progress through a chunked body
+	chunkAt   int                   // offset from start of the request it belongs to (-1: none)
+	continued bool                  // 100 Continue sent for the request being read
+	lastRead  int64
+	lastWrite int64
+	idleSince int64
 
 	timerAt int64 // deadline of this connection's entry in the timer heap (0: none)
 }

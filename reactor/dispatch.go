@@ -37,7 +37,7 @@ func (r *Reactor) dispatch(c *conn, j *job) {
 		return
 	}
 	r.stats.QueueFull.Add(1)
-	c.stalled, c.paused = true, true
+	c.stalled, c.paused, c.stalledSince = true, true, r.now()
 	r.stalled = append(r.stalled, c.id())
 	r.updateInterest(c)
 }

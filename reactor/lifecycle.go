@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 
+	"http_server/protocol"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -20,14 +22,26 @@ func (r *Reactor) acceptAll() {
 		case unix.EMFILE, unix.ENFILE, unix.ENOBUFS, unix.ENOMEM:
 			// Out of descriptors or memory: stop accepting for a moment
 			// instead of spinning on a listener that stays readable, and
-			// keep serving the connections we have.
+			// keep serving the connections we have. Logged once an episode.
 			r.poll.mod(r.lfd, 0, slotListener, 0)
 			r.acceptPaused = r.now() + int64(acceptPause)
-			fmt.Fprintf(os.Stderr, "http_server: accept: %v; pausing accepts for %v\n", err, acceptPause)
+			r.stats.AcceptPaused.Add(1)
+			if !r.acceptLogged {
+				r.acceptLogged = true
+				fmt.Fprintf(os.Stderr, "http_server: accept: %v; pausing accepts for %v at a time until descriptors free up\n", err, acceptPause)
+			}
 			return
 		default:
 			fmt.Fprintf(os.Stderr, "http_server: accept: %v\n", err)
 			return
+		}
+		if r.acceptLogged {
+			r.acceptLogged = false
+			fmt.Fprintln(os.Stderr, "http_server: accepting again")
+		}
+		if r.opts.MaxConns > 0 && r.table.open >= r.opts.MaxConns {
+			r.refuse(fd)
+			continue
 		}
 		_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 		c := r.table.alloc(fd)
@@ -42,6 +56,23 @@ func (r *Reactor) acceptAll() {
 		r.stats.Accepted.Add(1)
 		r.schedule(c, r.deadline(c))
 	}
+}
+
+// refuse answers a connection over --max-conns with 503 and closes it at
+// once, so the backlog never fills with peers that wait for nothing. The
+// socket is new and empty, so the short response fits its buffer.
+func (r *Reactor) refuse(fd int) {
+	r.stats.Refused.Add(1)
+	if r.enc.Compat == protocol.Modern {
+		r.refusal.Reset()
+		req := protocol.Request{Minor: 1, Err: 503}
+		r.handler.Serve(&req, &r.refusal)
+		it := &r.refusal.Items[0]
+		if n, _ := unix.Write(fd, r.refusal.Buf[it.Head.Start:it.Body.End]); n > 0 {
+			r.stats.Record(it.Status, int64(min(n, it.Head.Len())), int64(max(n-it.Head.Len(), 0)))
+		}
+	}
+	unix.Close(fd)
 }
 
 func (r *Reactor) resumeAccept() {
@@ -117,6 +148,8 @@ func (r *Reactor) deadline(c *conn) int64 {
 	switch {
 	case c.lingering:
 		return c.lingerSince + int64(o.LingerTimeout)
+	case c.stalled:
+		return c.stalledSince + int64(o.QueueTimeout)
 	case c.job != nil && c.queued:
 		return 0 // a worker has it; the pool is not subject to client timeouts
 	case c.wantOut:
@@ -124,7 +157,10 @@ func (r *Reactor) deadline(c *conn) int64 {
 	case c.job != nil:
 		return 0
 	case c.partialSince != 0:
-		at := c.partialSince + int64(o.ReadTimeout)
+		at := c.partialSince + int64(o.HeaderTimeout)
+		if c.bodySince != 0 {
+			at = c.bodySince + int64(o.BodyTimeout)
+		}
 		if o.SilenceTimeout > 0 {
 			at = min(at, c.lastRead+int64(o.SilenceTimeout))
 		}
@@ -137,6 +173,15 @@ func (r *Reactor) deadline(c *conn) int64 {
 func (r *Reactor) timeout(c *conn) {
 	r.stats.TimedOut.Add(1)
 	switch {
+	case c.stalled:
+		// Waited too long for room in the pool: 503, and the client may
+		// retry. Its job never ran, so nothing of it reached a worker.
+		r.recycle(c.job)
+		c.job, c.queued, c.stalled, c.paused = nil, false, false, false
+		r.reject(c, 503)
+		if c.fd >= 0 {
+			r.schedule(c, r.deadline(c))
+		}
 	case c.partialSince != 0 && !c.lingering && c.job == nil && !c.peerEOF:
 		r.reject(c, 408)
 		if c.fd >= 0 {

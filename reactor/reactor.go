@@ -49,11 +49,17 @@ type Options struct {
 	MaxBody  int64 // largest body any route admits; sizes the read buffer
 	MaxBatch int   // requests of one connection handed to one task
 
-	ReadTimeout    time.Duration // a started request must be complete within this
+	HeaderTimeout  time.Duration // from a request's first byte to its complete head (408)
+	BodyTimeout    time.Duration // from the complete head to the complete body (408)
 	SilenceTimeout time.Duration // an incomplete request may be silent this long (0: off)
 	IdleTimeout    time.Duration // keep-alive connection with nothing to do
 	WriteTimeout   time.Duration // between two successful writes of pending output
 	LingerTimeout  time.Duration // draining input after the last response
+	QueueTimeout   time.Duration // longest wait for room in the pool's queue (503)
+
+	MaxConns    int  // open connections; past it new ones get 503 and close (0: no cap)
+	MaxRequests int  // requests served per connection before it closes (0: no cap)
+	Expect      bool // honour Expect: 100-continue (modern mode)
 }
 
 const (
@@ -87,10 +93,12 @@ type Reactor struct {
 	inline   []*job   // jobs served inline, waiting to be written
 	inflight int      // jobs in the pool
 	scratch  []byte   // lingering reads land here
+	refusal  protocol.Batch
 
 	epoch        time.Time
 	clock        int64 // nanoseconds since epoch, read once per loop turn
 	acceptPaused int64 // when accepting resumes after EMFILE (0: not paused)
+	acceptLogged bool  // this episode of descriptor exhaustion was logged
 	stopping     atomic.Bool
 }
 
@@ -107,7 +115,9 @@ func New(o Options) (*Reactor, error) {
 	r := &Reactor{
 		opts: o, handler: o.Handler, pool: o.Pool, parser: o.Parser, enc: o.Encoder,
 		stats: o.Stats, lfd: lfd, addr: addr, epoch: time.Now(),
-		maxBuf:  o.Parser.Limits.MaxHeaderBytes + int(o.MaxBody) + 1,
+		// Room for a head and a body; a chunked body's framing gets twice
+		// the body limit plus a margin before it counts as too large.
+		maxBuf:  o.Parser.Limits.MaxHeaderBytes + 2*int(o.MaxBody) + 4096,
 		scratch: make([]byte, 64<<10),
 	}
 	if r.poll, err = newPoller(512); err != nil {
@@ -139,8 +149,14 @@ func setDefaults(o *Options) {
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 32
 	}
-	if o.ReadTimeout <= 0 {
-		o.ReadTimeout = 60 * time.Second
+	if o.HeaderTimeout <= 0 {
+		o.HeaderTimeout = 60 * time.Second
+	}
+	if o.BodyTimeout <= 0 {
+		o.BodyTimeout = 60 * time.Second
+	}
+	if o.QueueTimeout <= 0 {
+		o.QueueTimeout = 10 * time.Second
 	}
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = 75 * time.Second

@@ -1,6 +1,8 @@
 package reactor
 
 import (
+	"bytes"
+
 	"http_server/protocol"
 
 	"golang.org/x/sys/unix"
@@ -17,6 +19,10 @@ func (r *Reactor) readable(c *conn) {
 		return // a stale event from before the interest changed
 	}
 	if !r.makeRoom(c) {
+		if c.job == nil {
+			r.reject(c, 413) // one request larger than the buffer: a chunked body's framing
+			return
+		}
 		c.paused = true // full while a job still reads the buffer; resumes after it
 		r.updateInterest(c)
 		return
@@ -99,8 +105,18 @@ func (r *Reactor) process(c *conn) {
 		if status == 0 && n == 0 {
 			break // head incomplete
 		}
+		var limit int64
 		if status == 0 {
-			status = r.admit(req)
+			limit, status = r.admit(req)
+		}
+		raw := int(max(req.ContentLength, 0))
+		if status == 0 && req.Chunked {
+			var done bool
+			raw, done, status = r.scanChunked(c, pos, n, limit)
+			if status == 0 && !done {
+				r.awaitBody(c, req)
+				break
+			}
 		}
 		if status != 0 {
 			req.Err = status
@@ -109,19 +125,30 @@ func (r *Reactor) process(c *conn) {
 			c.finishing = true
 			break
 		}
-		need := n + int(max(req.ContentLength, 0))
-		if len(c.in)-pos < need {
-			break // body incomplete; makeRoom grows the buffer up to maxBuf
+		if len(c.in)-pos < n+raw {
+			r.awaitBody(c, req) // makeRoom grows the buffer up to maxBuf
+			break
 		}
-		req.Body = c.in[pos+n : pos+need]
-		pos += need
+		req.Body = c.in[pos+n : pos+n+raw]
+		if req.Chunked {
+			req.Body = protocol.DecodeChunked(req.Body) // in place: these bytes are this request's
+		}
+		pos += n + raw
 		j.n++
+		c.chunkAt, c.continued, c.bodySince = -1, false, 0
+		if c.served++; r.opts.MaxRequests > 0 && c.served >= r.opts.MaxRequests {
+			req.Close = true // the response says Connection: close
+		}
 		if req.Close {
 			c.finishing = true // nothing after this request will be answered
 			break
 		}
 	}
 
+	if c.fd < 0 { // cut while sending 100 Continue
+		r.recycle(j)
+		return
+	}
 	if j.n == 0 {
 		r.recycle(j)
 		if c.peerEOF {
@@ -141,17 +168,54 @@ func (r *Reactor) process(c *conn) {
 	r.dispatch(c, j)
 }
 
-// admit asks the route how large a body it takes and checks the request's.
-func (r *Reactor) admit(req *protocol.Request) int {
+// admit asks the route how large a body it takes and checks the request's
+// length and expectation before any of its body is read.
+func (r *Reactor) admit(req *protocol.Request) (int64, int) {
 	limit, status := r.handler.Admit(req)
 	if status != 0 {
-		return status
+		return 0, status
 	}
-	if req.ContentLength > min(limit, r.opts.MaxBody) {
-		return 413 // answered before reading the body
+	limit = min(limit, r.opts.MaxBody)
+	if req.ContentLength > limit {
+		return 0, 413 // answered before reading the body
 	}
-	return 0
+	if r.opts.Expect && len(req.Expect) > 0 && !isContinue(req.Expect) {
+		return 0, 417
+	}
+	return limit, 0
 }
+
+func isContinue(v []byte) bool { return bytes.EqualFold(v, []byte("100-continue")) }
+
+// scanChunked continues the chunked body of the request whose head of n
+// bytes starts at pos. The scan resumes where the previous call stopped, as
+// long as it is the same request.
+func (r *Reactor) scanChunked(c *conn, pos, n int, limit int64) (raw int, done bool, status int) {
+	if at := pos - c.start; c.chunkAt != at {
+		c.chunk.Reset()
+		c.chunkAt = at
+	}
+	return c.chunk.Scan(c.in[pos+n:], limit, r.parser.Limits.MaxHeaderBytes-n)
+}
+
+// awaitBody notes that a request's head is in and its body is not: the body
+// timeout starts, and a client that asked sends the body after 100 Continue.
+func (r *Reactor) awaitBody(c *conn, req *protocol.Request) {
+	if c.bodySince == 0 {
+		c.bodySince = r.now()
+	}
+	if r.opts.Expect && !c.continued && req.Minor == 1 && len(req.Expect) > 0 {
+		c.continued = true
+		// The socket has no output pending (no job is out), so this tiny
+		// interim response fits its buffer; if it somehow does not, the
+		// connection's state is unknown and it is cut.
+		if n, err := unix.Write(c.fd, continue100); err != nil || n != len(continue100) {
+			r.abort(c)
+		}
+	}
+}
+
+var continue100 = []byte("HTTP/1.1 100 Continue\r\n\r\n")
 
 // reject answers c with a final error (timeouts, a request cut short) and
 // closes it afterwards.

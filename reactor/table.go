@@ -21,6 +21,7 @@ func (t *table) alloc(fd int) *conn {
 		t.conns = append(t.conns, c)
 	}
 	c.fd = fd
+	c.chunkAt = -1
 	t.open++
 	return c
 }

@@ -17,7 +17,7 @@ import (
 // and the connection closes; an idle keep-alive connection is closed quietly.
 func TestTimeouts(t *testing.T) {
 	s := startReactor(t, 2, 8, &testHandler{}, func(o *Options) {
-		o.ReadTimeout = 100 * time.Millisecond
+		o.HeaderTimeout = 100 * time.Millisecond
 		o.IdleTimeout = 100 * time.Millisecond
 	})
 	slow := dial(t, s.addr)

@@ -23,10 +23,12 @@ type Counters struct {
 	mu   sync.Mutex
 	snap Snapshot
 
-	QueueFull   atomic.Uint64 // times a submit found the pool's queue full
-	Connections atomic.Int64  // open client connections
-	Accepted    atomic.Uint64 // connections accepted since start
-	TimedOut    atomic.Uint64 // connections closed by a timeout
+	QueueFull    atomic.Uint64 // times a submit found the pool's queue full
+	Connections  atomic.Int64  // open client connections
+	Accepted     atomic.Uint64 // connections accepted since start
+	TimedOut     atomic.Uint64 // connections closed by a timeout
+	Refused      atomic.Uint64 // connections turned away over the connection cap
+	AcceptPaused atomic.Uint64 // times accepting paused for lack of descriptors
 }
 
 // Record counts one response that has left (or been cut short): head and

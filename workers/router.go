@@ -94,7 +94,7 @@ func (rt *Router) serveModern(req *protocol.Request, out *protocol.Batch) {
 			rt.notAllowed(req, out, allowWrite)
 			return
 		}
-		if req.ContentLength < 0 {
+		if req.ContentLength < 0 && !req.Chunked {
 			rt.fail(req, out, 411)
 			return
 		}
@@ -158,14 +158,35 @@ func (rt *Router) text(req *protocol.Request, out *protocol.Batch, body []byte) 
 
 func (rt *Router) notAllowed(req *protocol.Request, out *protocol.Batch, allow []protocol.Field) {
 	rt.enc.Encode(out, req, &protocol.Reply{Status: 405, ContentType: textPlain,
-		Body: []byte(protocol.StatusText(405) + "\n"), Fields: allow})
+		Body: errorBody(405), Fields: allow})
 }
 
 // fail answers an error status. The encoder closes the connection when the
 // reactor set req.Err: then the framing of the rest of the stream is unknown.
 func (rt *Router) fail(req *protocol.Request, out *protocol.Batch, status int) {
-	rt.enc.Encode(out, req, &protocol.Reply{Status: status, ContentType: textPlain,
-		Body: []byte(protocol.StatusText(status) + "\n")})
+	reply := protocol.Reply{Status: status, ContentType: textPlain, Body: errorBody(status)}
+	if status == 503 {
+		reply.Fields = retryAfter
+	}
+	rt.enc.Encode(out, req, &reply)
+}
+
+var retryAfter = []protocol.Field{{Name: "Retry-After", Value: "1"}}
+
+// errorBodies are the bodies of error responses, made once.
+var errorBodies = func() map[int][]byte {
+	m := map[int][]byte{}
+	for _, code := range []int{400, 403, 404, 405, 408, 411, 412, 413, 414, 416, 417, 431, 500, 501, 503, 505} {
+		m[code] = []byte(protocol.StatusText(code) + "\n")
+	}
+	return m
+}()
+
+func errorBody(status int) []byte {
+	if b, ok := errorBodies[status]; ok {
+		return b
+	}
+	return []byte(protocol.StatusText(status) + "\n")
 }
 
 // wantsJSON: Accept names application/json, or the query says format=json.

@@ -26,7 +26,11 @@ type config struct {
 	compat         protocol.Compat
 	writeLimit     int64
 	maxHeaderBytes int
-	readTimeout    time.Duration
+	headerTimeout  time.Duration
+	bodyTimeout    time.Duration
+	queueTimeout   time.Duration
+	maxConns       int
+	maxRequests    int
 	idleTimeout    time.Duration
 	writeTimeout   time.Duration
 	classicTimeout time.Duration
@@ -53,9 +57,13 @@ func parseConfig(args []string, stdout io.Writer, portFile string) (*config, err
 	compat := fs.String("compat", "modern", "wire format: modern (HTTP/1.1, keep-alive) or classic (the C server's exact bytes)")
 	fs.Int64Var(&c.writeLimit, "write-limit", 1024, "largest POST /write body, in bytes")
 	fs.IntVar(&c.maxHeaderBytes, "max-header-bytes", protocol.DefaultLimits.MaxHeaderBytes, "largest request head (request line and headers), in bytes; 431 past it")
-	fs.DurationVar(&c.readTimeout, "read-timeout", 60*time.Second, "time allowed for a started request to arrive in full; 408 past it")
+	fs.DurationVar(&c.headerTimeout, "header-timeout", 60*time.Second, "time from a request's first byte to its complete head; 408 past it")
+	fs.DurationVar(&c.bodyTimeout, "body-timeout", 60*time.Second, "time from a request's complete head to its complete body; 408 past it")
 	fs.DurationVar(&c.idleTimeout, "idle-timeout", 75*time.Second, "time a keep-alive connection may wait for its next request")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", 60*time.Second, "time allowed between two successful writes to a client that stopped reading")
+	fs.DurationVar(&c.queueTimeout, "queue-timeout", 10*time.Second, "longest wait for room in a full queue; 503 with Retry-After past it")
+	fs.IntVar(&c.maxConns, "max-conns", 0, "open connections; past it new ones get 503 and are closed (0: half the descriptor limit)")
+	fs.IntVar(&c.maxRequests, "max-requests", 1000, "requests served on one keep-alive connection before it closes (0: no cap)")
 	fs.DurationVar(&c.classicTimeout, "classic-timeout", 200*time.Millisecond, "classic mode: an incomplete request silent this long gets 400")
 	dotfiles := fs.String("dotfiles", "deny", "files and directories whose name starts with a dot: deny (404) or allow")
 	help := fs.BoolP("help", "h", false, "show this help and exit")
@@ -110,7 +118,12 @@ func (c *config) validate() error {
 		return fmt.Errorf("--write-limit %d: must be 0..1073741824", c.writeLimit)
 	case c.maxHeaderBytes < 256 || c.maxHeaderBytes > 1<<20:
 		return fmt.Errorf("--max-header-bytes %d: must be 256..1048576", c.maxHeaderBytes)
-	case c.readTimeout <= 0, c.idleTimeout <= 0, c.writeTimeout <= 0, c.classicTimeout <= 0:
+	case c.maxConns < 0:
+		return fmt.Errorf("--max-conns %d: must be 0 or more", c.maxConns)
+	case c.maxRequests < 0:
+		return fmt.Errorf("--max-requests %d: must be 0 or more", c.maxRequests)
+	case c.headerTimeout <= 0, c.bodyTimeout <= 0, c.idleTimeout <= 0, c.writeTimeout <= 0,
+		c.classicTimeout <= 0, c.queueTimeout <= 0:
 		return errors.New("timeouts must be positive durations such as 500ms or 60s")
 	}
 	return nil

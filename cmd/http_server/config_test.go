@@ -40,7 +40,7 @@ func TestConfigDefaultsAndPortFile(t *testing.T) {
 func TestConfigErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"--nope"}, {"--port", "70000"}, {"--workers", "-1"}, {"--queue", "0"},
-		{"--compat", "retro"}, {"--dotfiles", "maybe"}, {"--read-timeout", "0s"}, {"--port", "x"}, {"stray"},
+		{"--compat", "retro"}, {"--dotfiles", "maybe"}, {"--header-timeout", "0s"}, {"--max-conns", "-1"}, {"--port", "x"}, {"stray"},
 	} {
 		if _, err := parseConfig(args, &bytes.Buffer{}, filepath.Join(t.TempDir(), "none")); err == nil || errors.Is(err, errHelp) {
 			t.Errorf("%v: want an error, got %v", args, err)

@@ -40,8 +40,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "http_server: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "http_server: listening on %s (root=%s, workers=%d, queue=%d, compat=%s)\n",
-		srv.reactor.Addr(), cfg.root, cfg.workers, cfg.queue, cfg.compat)
+	fmt.Fprintf(stdout, "http_server: listening on %s (root=%s, workers=%d, queue=%d, compat=%s, max-conns=%d)\n",
+		srv.reactor.Addr(), cfg.root, cfg.workers, cfg.queue, cfg.compat, srv.maxConns)
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
@@ -60,9 +60,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // server is the wired pipeline.
 type server struct {
-	reactor *reactor.Reactor
-	pool    *workers.Pool
-	files   *workers.Files
+	maxConns int
+	reactor  *reactor.Reactor
+	pool     *workers.Pool
+	files    *workers.Files
 }
 
 func start(cfg *config) (*server, error) {
@@ -87,10 +88,18 @@ func start(cfg *config) (*server, error) {
 		Addr: cfg.addr, Port: cfg.port,
 		Handler: router, Parser: protocol.Parser{Limits: limits, Compat: cfg.compat},
 		Encoder: enc, Stats: counters,
-		MaxBody:      max(cfg.writeLimit, 64<<10),
-		ReadTimeout:  cfg.readTimeout,
-		IdleTimeout:  cfg.idleTimeout,
-		WriteTimeout: cfg.writeTimeout,
+		MaxBody:       max(cfg.writeLimit, 64<<10),
+		HeaderTimeout: cfg.headerTimeout,
+		BodyTimeout:   cfg.bodyTimeout,
+		IdleTimeout:   cfg.idleTimeout,
+		WriteTimeout:  cfg.writeTimeout,
+		QueueTimeout:  cfg.queueTimeout,
+		MaxConns:      cfg.maxConns,
+		MaxRequests:   cfg.maxRequests,
+		Expect:        cfg.compat == protocol.Modern,
+	}
+	if opts.MaxConns == 0 {
+		opts.MaxConns = defaultMaxConns()
 	}
 	if pool != nil {
 		opts.Pool = pool
@@ -106,7 +115,17 @@ func start(cfg *config) (*server, error) {
 		files.Close()
 		return nil, err
 	}
-	return &server{reactor: r, pool: pool, files: files}, nil
+	return &server{reactor: r, pool: pool, files: files, maxConns: opts.MaxConns}, nil
+}
+
+// defaultMaxConns leaves half the descriptor limit for connections and
+// half for the files they download.
+func defaultMaxConns() int {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur > 1<<30 {
+		return 1 << 20
+	}
+	return max(16, int(lim.Cur-32)/2)
 }
 
 func (s *server) close() {
