@@ -84,17 +84,24 @@ func ParseRange(v []byte, size int64, dst []ByteRange) ([]ByteRange, RangeResult
 	return dst, RangeOK
 }
 
-// parseDigits reads 1*DIGIT that fits in an int64.
+// parseDigits reads 1*DIGIT. RFC 9110 sets no limit on the digits, so a
+// number too large for an int64 saturates: as a start it is past any file,
+// as an end or a suffix length it reaches past the end of any file.
 func parseDigits(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 18 {
+	if len(b) == 0 {
 		return 0, false
 	}
+	const huge = 1 << 62
 	var n int64
 	for _, c := range b {
 		if !isDigit(c) {
 			return 0, false
 		}
-		n = n*10 + int64(c-'0')
+		if n < huge/10 {
+			n = n*10 + int64(c-'0')
+		} else {
+			n = huge
+		}
 	}
 	return n, true
 }

@@ -33,7 +33,9 @@ func TestParseRange(t *testing.T) {
 		{"items=0-1", RangeIgnore, "[]"},
 		{"bytes=+1-2", RangeIgnore, "[]"},
 		{"bytes= 0 -1", RangeIgnore, "[]"},
-		{"bytes=99999999999999999999-", RangeIgnore, "[]"},
+		{"bytes=99999999999999999999-", RangeUnsatisfiable, "[]"},
+		{"bytes=0-99999999999999999999", RangeOK, "[{0 1000}]"},
+		{"bytes=-99999999999999999999", RangeOK, "[{0 1000}]"},
 		{"bytes=0-1,2-3,4-5,6-7,8-9,10-11,12-13,14-15,16-17,18-19,20-21,22-23,24-25,26-27,28-29,30-31,32-33", RangeIgnore, "[]"},
 	}
 	for _, c := range cases {
