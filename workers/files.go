@@ -57,7 +57,9 @@ func (f *Files) Close() {
 
 func (f *Files) openat2(rel string) (int, error) {
 	return unix.Openat2(f.rootFd, rel, &unix.OpenHow{
-		Flags:   unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOCTTY,
+		// O_NONBLOCK: opening a FIFO someone left in the root must not hang
+		// a worker; fstat then shows it is no regular file (404).
+		Flags:   unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOCTTY | unix.O_NONBLOCK,
 		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS,
 	})
 }

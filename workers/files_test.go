@@ -27,6 +27,7 @@ func fixture(t testing.TB) (root, secret string) {
 	must(t, os.MkdirAll(filepath.Join(root, ".git"), 0o755))
 	must(t, os.WriteFile(filepath.Join(root, ".git", "config"), []byte("[core]"), 0o644))
 	must(t, os.WriteFile(filepath.Join(root, ".env"), []byte("KEY=1"), 0o644))
+	must(t, unix.Mkfifo(filepath.Join(root, "fifo"), 0o644))
 	return root, secret
 }
 
@@ -84,6 +85,7 @@ func TestFilesOpen(t *testing.T) {
 		{"/sub/", true, 404, "", ""},
 		{"/", true, 404, "", ""},
 		{"/missing", true, 404, "", ""},
+		{"/fifo", true, 404, "", ""}, // must not block the worker on open
 		{"/inside", true, 0, "a.txt", "application/octet-stream"},
 		{"/escape", true, 404, "", ""},
 		{"/relescape", true, 404, "", ""},

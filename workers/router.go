@@ -61,9 +61,10 @@ func (rt *Router) Serve(req *protocol.Request, out *protocol.Batch) {
 }
 
 var (
-	allowRead  = []protocol.Field{{Name: "Allow", Value: "GET, HEAD"}}
-	allowWrite = []protocol.Field{{Name: "Allow", Value: "POST"}}
-	pong       = []byte("pong")
+	allowRead   = []protocol.Field{{Name: "Allow", Value: "GET, HEAD"}}
+	allowWrite  = []protocol.Field{{Name: "Allow", Value: "POST"}}
+	allowServer = []protocol.Field{{Name: "Allow", Value: "GET, HEAD, POST, OPTIONS"}}
+	pong        = []byte("pong")
 )
 
 const textPlain = "text/plain; charset=utf-8"
@@ -71,6 +72,8 @@ const textPlain = "text/plain; charset=utf-8"
 func (rt *Router) serveModern(req *protocol.Request, out *protocol.Batch) {
 	read := req.IsMethod("GET") || req.IsMethod("HEAD")
 	switch string(req.Path) {
+	case "*": // OPTIONS * asks what the server supports
+		rt.enc.Encode(out, req, &protocol.Reply{Status: 200, Fields: allowServer})
 	case "/ping":
 		if !read {
 			rt.notAllowed(req, out, allowRead)
