@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -152,5 +153,41 @@ func TestWriteStall(t *testing.T) {
 	snap := s.stats.Snapshot()
 	if snap.Requests != 1 || snap.BodyBytes == 0 || snap.BodyBytes >= 32<<20 {
 		t.Fatalf("a cut-off download counts its bytes that left: %+v", snap)
+	}
+}
+
+// A job that waits for room in a full pool longer than the queue timeout
+// gets 503 with the connection closed; the jobs ahead of it still finish.
+func TestQueueTimeout(t *testing.T) {
+	release := make(chan struct{})
+	h := &testHandler{serve: func(h *testHandler, req *protocol.Request, out *protocol.Batch) {
+		if req.Err == 0 && req.PathIs("/block") {
+			<-release
+		}
+		h.text(req, out, req.Path)
+	}}
+	s := startReactor(t, 1, 1, h, func(o *Options) { o.QueueTimeout = 200 * time.Millisecond })
+	running, queued, waiting := dial(t, s.addr), dial(t, s.addr), dial(t, s.addr)
+	io.WriteString(running, get("/block"))
+	time.Sleep(20 * time.Millisecond)
+	io.WriteString(queued, get("/block"))
+	time.Sleep(20 * time.Millisecond)
+	start := time.Now()
+	io.WriteString(waiting, get("/late"))
+	br := bufio.NewReader(waiting)
+	if st, _ := readBody(t, br); st != 503 {
+		t.Fatalf("a job stalled past the queue timeout got %d, want 503", st)
+	}
+	if d := time.Since(start); d < 150*time.Millisecond || d > 3*time.Second {
+		t.Fatalf("503 after %v, want about 200ms", d)
+	}
+	if n, err := br.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Fatalf("after the 503: %d bytes, %v; want EOF", n, err)
+	}
+	close(release)
+	for _, c := range []net.Conn{running, queued} {
+		if st, body := readBody(t, bufio.NewReader(c)); st != 200 || body != "/block" {
+			t.Fatalf("job ahead of the stalled one: %d %q", st, body)
+		}
 	}
 }
