@@ -10,15 +10,17 @@ import (
 
 // statsJSON is the /stats body with Accept: application/json or ?format=json.
 type statsJSON struct {
-	Requests    uint64    `json:"requests"`
-	HeaderBytes uint64    `json:"header_bytes"`
-	BodyBytes   uint64    `json:"body_bytes"`
-	Errors      uint64    `json:"errors"`
-	ErrorBytes  uint64    `json:"error_bytes"`
-	Connections int64     `json:"connections"`
-	Accepted    uint64    `json:"accepted"`
-	TimedOut    uint64    `json:"timed_out"`
-	Pool        PoolStats `json:"pool"`
+	Requests     uint64    `json:"requests"`
+	HeaderBytes  uint64    `json:"header_bytes"`
+	BodyBytes    uint64    `json:"body_bytes"`
+	Errors       uint64    `json:"errors"`
+	ErrorBytes   uint64    `json:"error_bytes"`
+	Connections  int64     `json:"connections"`
+	Accepted     uint64    `json:"accepted"`
+	TimedOut     uint64    `json:"timed_out"`
+	Refused      uint64    `json:"refused"`
+	AcceptPaused uint64    `json:"accept_paused"`
+	Pool         PoolStats `json:"pool"`
 }
 
 // stats reports the counters as they were before this response; the
@@ -31,10 +33,12 @@ func (rt *Router) stats(req *protocol.Request, out *protocol.Batch) {
 		body, _ := json.Marshal(statsJSON{
 			Requests: s.Requests, HeaderBytes: s.HeaderBytes, BodyBytes: s.BodyBytes,
 			Errors: s.Errors, ErrorBytes: s.ErrorBytes,
-			Connections: rt.cfg.Stats.Connections.Load(),
-			Accepted:    rt.cfg.Stats.Accepted.Load(),
-			TimedOut:    rt.cfg.Stats.TimedOut.Load(),
-			Pool:        ps,
+			Connections:  rt.cfg.Stats.Connections.Load(),
+			Accepted:     rt.cfg.Stats.Accepted.Load(),
+			TimedOut:     rt.cfg.Stats.TimedOut.Load(),
+			Refused:      rt.cfg.Stats.Refused.Load(),
+			AcceptPaused: rt.cfg.Stats.AcceptPaused.Load(),
+			Pool:         ps,
 		})
 		rt.enc.Encode(out, req, &protocol.Reply{Status: 200, ContentType: "application/json", Body: body})
 		return
