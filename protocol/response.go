@@ -1,6 +1,9 @@
 package protocol
 
-import "strconv"
+import (
+	"strconv"
+	"sync/atomic"
+)
 
 // Span is a range of Batch.Buf.
 type Span struct{ Start, End int }
@@ -73,11 +76,17 @@ type Reply struct {
 type Encoder struct {
 	Compat Compat
 	Server string // value of the Server header in modern mode
+
+	draining atomic.Bool
 }
+
+// Drain makes every response encoded from now on close its connection, so
+// that clients learn of a shutdown from the response itself.
+func (e *Encoder) Drain() { e.draining.Store(true) }
 
 // Encode appends the response r to req onto b.
 func (e *Encoder) Encode(b *Batch, req *Request, r *Reply) {
-	it := Item{Status: r.Status, Close: r.Close || req.Close || req.Err != 0}
+	it := Item{Status: r.Status, Close: r.Close || req.Close || req.Err != 0 || e.draining.Load()}
 	headStart := len(b.Buf)
 	bodyLen := int64(len(r.Body))
 	if r.HasFile {

@@ -76,7 +76,7 @@ func (r *Reactor) refuse(fd int) {
 }
 
 func (r *Reactor) resumeAccept() {
-	if r.acceptPaused != 0 && r.now() >= r.acceptPaused {
+	if r.acceptPaused != 0 && r.now() >= r.acceptPaused && r.lfd >= 0 {
 		r.acceptPaused = 0
 		r.poll.mod(r.lfd, unix.EPOLLIN, slotListener, 0)
 	}

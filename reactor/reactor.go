@@ -100,6 +100,8 @@ type Reactor struct {
 	acceptPaused int64 // when accepting resumes after EMFILE (0: not paused)
 	acceptLogged bool  // this episode of descriptor exhaustion was logged
 	stopping     atomic.Bool
+	drainReq     atomic.Bool
+	draining     bool // no new connections; each open one closes after its current response
 }
 
 // New opens the listener and the epoll set. Errors name what failed.
@@ -178,6 +180,15 @@ func (r *Reactor) Stop() {
 	r.done.wake()
 }
 
+// Drain asks Run to stop accepting, let every connection finish the request
+// it is in, close it after that response, and return once none is left.
+// Stop cuts a drain short. Safe from any goroutine.
+func (r *Reactor) Drain() {
+	r.enc.Drain()
+	r.drainReq.Store(true)
+	r.done.wake()
+}
+
 func (r *Reactor) now() int64 { return r.clock }
 
 func (r *Reactor) tick() { r.clock = int64(time.Since(r.epoch)) }
@@ -231,6 +242,12 @@ func (r *Reactor) Run() error {
 		r.complete()
 		r.retryStalled()
 		r.resumeAccept()
+		if r.drainReq.Load() && !r.draining {
+			r.startDrain()
+		}
+		if r.draining && r.table.open == 0 && r.inflight == 0 && len(r.inline) == 0 {
+			break
+		}
 	}
 	r.closeAll()
 	return nil
@@ -258,6 +275,23 @@ func (r *Reactor) handle(c *conn, events uint32) {
 		}
 	}
 	r.schedule(c, r.deadline(c))
+}
+
+// startDrain closes the listener, so new connections are refused, and every
+// connection that is between requests. The others close after their
+// current response (process checks r.draining).
+func (r *Reactor) startDrain() {
+	r.draining = true
+	if r.lfd >= 0 {
+		r.poll.del(r.lfd)
+		unix.Close(r.lfd)
+		r.lfd = -1
+	}
+	for _, c := range r.table.conns {
+		if c.fd >= 0 && c.job == nil && !c.buffered() && !c.lingering {
+			r.closeConn(c)
+		}
+	}
 }
 
 // closeAll closes every connection and waits (briefly) for jobs in the pool,

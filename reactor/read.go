@@ -89,7 +89,7 @@ func (r *Reactor) process(c *conn) {
 			r.putBuf(c.in)
 			c.in, c.start = nil, 0
 		}
-		if c.peerEOF {
+		if c.peerEOF || r.draining {
 			r.closeConn(c)
 			return
 		}
@@ -136,7 +136,7 @@ func (r *Reactor) process(c *conn) {
 		pos += n + raw
 		j.n++
 		c.chunkAt, c.continued, c.bodySince = -1, false, 0
-		if c.served++; r.opts.MaxRequests > 0 && c.served >= r.opts.MaxRequests {
+		if c.served++; r.draining || (r.opts.MaxRequests > 0 && c.served >= r.opts.MaxRequests) {
 			req.Close = true // the response says Connection: close
 		}
 		if req.Close {

@@ -18,23 +18,24 @@ import (
 // config is every setting of the daemon. Flags are its one source of truth:
 // the help text, the README table and the defaults below agree.
 type config struct {
-	addr           string
-	port           int
-	root           string
-	workers        int
-	queue          int
-	compat         protocol.Compat
-	writeLimit     int64
-	maxHeaderBytes int
-	headerTimeout  time.Duration
-	bodyTimeout    time.Duration
-	queueTimeout   time.Duration
-	maxConns       int
-	maxRequests    int
-	idleTimeout    time.Duration
-	writeTimeout   time.Duration
-	classicTimeout time.Duration
-	dotfiles       bool
+	addr            string
+	port            int
+	root            string
+	workers         int
+	queue           int
+	compat          protocol.Compat
+	writeLimit      int64
+	maxHeaderBytes  int
+	headerTimeout   time.Duration
+	bodyTimeout     time.Duration
+	queueTimeout    time.Duration
+	maxConns        int
+	maxRequests     int
+	idleTimeout     time.Duration
+	writeTimeout    time.Duration
+	classicTimeout  time.Duration
+	dotfiles        bool
+	shutdownTimeout time.Duration
 }
 
 // errHelp asks for a clean exit 0 after --help or --version.
@@ -62,6 +63,7 @@ func parseConfig(args []string, stdout io.Writer, portFile string) (*config, err
 	fs.DurationVar(&c.idleTimeout, "idle-timeout", 75*time.Second, "time a keep-alive connection may wait for its next request")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", 60*time.Second, "time allowed between two successful writes to a client that stopped reading")
 	fs.DurationVar(&c.queueTimeout, "queue-timeout", 10*time.Second, "longest wait for room in a full queue; 503 with Retry-After past it")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM or SIGINT, time allowed for responses in flight to finish before connections are cut")
 	fs.IntVar(&c.maxConns, "max-conns", 0, "open connections; past it new ones get 503 and are closed (0: half the descriptor limit)")
 	fs.IntVar(&c.maxRequests, "max-requests", 1000, "requests served on one keep-alive connection before it closes (0: no cap)")
 	fs.DurationVar(&c.classicTimeout, "classic-timeout", 200*time.Millisecond, "classic mode: an incomplete request silent this long gets 400")
@@ -123,7 +125,7 @@ func (c *config) validate() error {
 	case c.maxRequests < 0:
 		return fmt.Errorf("--max-requests %d: must be 0 or more", c.maxRequests)
 	case c.headerTimeout <= 0, c.bodyTimeout <= 0, c.idleTimeout <= 0, c.writeTimeout <= 0,
-		c.classicTimeout <= 0, c.queueTimeout <= 0:
+		c.classicTimeout <= 0, c.queueTimeout <= 0, c.shutdownTimeout <= 0:
 		return errors.New("timeouts must be positive durations such as 500ms or 60s")
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"http_server/protocol"
 	"http_server/reactor"
@@ -43,11 +44,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "http_server: listening on %s (root=%s, workers=%d, queue=%d, compat=%s, max-conns=%d)\n",
 		srv.reactor.Addr(), cfg.root, cfg.workers, cfg.queue, cfg.compat, srv.maxConns)
 
-	sig := make(chan os.Signal, 1)
+	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	go func() {
-		<-sig
-		srv.reactor.Stop()
+		// First signal: drain, cut short after the shutdown timeout.
+		// Second signal: leave at once.
+		s := <-sig
+		fmt.Fprintf(stdout, "http_server: %v: draining (at most %v)\n", s, cfg.shutdownTimeout)
+		srv.reactor.Drain()
+		timer := time.AfterFunc(cfg.shutdownTimeout, srv.reactor.Stop)
+		defer timer.Stop()
+		s = <-sig
+		fmt.Fprintf(stderr, "http_server: %v again: exiting now\n", s)
+		os.Exit(1)
 	}()
 	err = srv.reactor.Run()
 	srv.close()
