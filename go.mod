@@ -7,3 +7,5 @@ require (
 	github.com/spf13/pflag v1.1.0
 	golang.org/x/sys v0.50.0
 )
+
+require github.com/BurntSushi/toml v1.6.0

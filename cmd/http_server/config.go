@@ -36,6 +36,13 @@ type config struct {
 	classicTimeout  time.Duration
 	dotfiles        bool
 	shutdownTimeout time.Duration
+
+	configFile  string
+	checkConfig bool
+	printConfig bool
+
+	flags  *pflag.FlagSet
+	source map[string]string // where each option not at its default came from
 }
 
 // errHelp asks for a clean exit 0 after --help or --version.
@@ -44,14 +51,20 @@ var errHelp = errors.New("help")
 // defaultWorkers favours file I/O that blocks: twice the cores, at least 4.
 func defaultWorkers() int { return max(4, 2*runtime.NumCPU()) }
 
-// parseConfig reads the flags; portFile is consulted when --port is absent.
-func parseConfig(args []string, stdout io.Writer, portFile string) (*config, error) {
-	c := &config{}
+// Meta flags act on the command line only; they have no config-file key
+// and no environment variable.
+var metaFlags = map[string]bool{"help": true, "version": true, "config": true,
+	"check-config": true, "print-config": true}
+
+// newFlagSet declares every option with its default and help text: the one
+// source of truth for the flags, the config file keys, the environment
+// variables, --print-config and the example configuration.
+func newFlagSet(c *config) (*pflag.FlagSet, *string, *string) {
 	fs := pflag.NewFlagSet("http_server", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.SortFlags = false
 	fs.StringVar(&c.addr, "addr", "127.0.0.1", "address to listen on")
-	fs.IntVar(&c.port, "port", 8080, "TCP port, 0 picks a free one; without this flag, the number in ./port.txt if that file exists")
+	fs.IntVar(&c.port, "port", 8080, "TCP port, 0 picks a free one; when not set anywhere else, the number in ./port.txt if that file exists")
 	fs.StringVar(&c.root, "root", ".", "document root for static files")
 	fs.IntVar(&c.workers, "workers", defaultWorkers(), "worker pool size, 0 runs handlers inline on the reactor; the default is 2 x CPUs, at least 4")
 	fs.IntVar(&c.queue, "queue", 1024, "bounded queue of requests waiting for a worker")
@@ -68,65 +81,99 @@ func parseConfig(args []string, stdout io.Writer, portFile string) (*config, err
 	fs.IntVar(&c.maxRequests, "max-requests", 1000, "requests served on one keep-alive connection before it closes (0: no cap)")
 	fs.DurationVar(&c.classicTimeout, "classic-timeout", 200*time.Millisecond, "classic mode: an incomplete request silent this long gets 400")
 	dotfiles := fs.String("dotfiles", "deny", "files and directories whose name starts with a dot: deny (404) or allow")
-	help := fs.BoolP("help", "h", false, "show this help and exit")
-	version := fs.Bool("version", false, "print the version and exit")
+	fs.StringVar(&c.configFile, "config", "", "TOML configuration file (see configs/http_server.toml)")
+	fs.BoolVar(&c.checkConfig, "check-config", false, "validate the configuration (and the document root), print the result and exit 0 or 1")
+	fs.BoolVar(&c.printConfig, "print-config", false, "print the effective configuration as TOML and exit")
+	fs.BoolP("help", "h", false, "show this help and exit")
+	fs.Bool("version", false, "print the version and exit")
+	return fs, compat, dotfiles
+}
 
+// parseConfig builds the configuration. Precedence: flags, then
+// HTTP_SERVER_* environment variables, then the --config file, then
+// port.txt (for the port), then the defaults.
+func parseConfig(args []string, stdout io.Writer, portFile string) (*config, error) {
+	return parseConfigEnv(args, stdout, portFile, os.LookupEnv)
+}
+
+func parseConfigEnv(args []string, stdout io.Writer, portFile string, env func(string) (string, bool)) (*config, error) {
+	c := &config{}
+	fs, compat, dotfiles := newFlagSet(c)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	if *help {
-		fmt.Fprintf(stdout, "Usage: http_server [flags]\n\nAn HTTP/1.1 server: epoll reactor, bounded queue, worker pool.\n\nFlags:\n%s", fs.FlagUsages())
+	if on, _ := fs.GetBool("help"); on {
+		fmt.Fprintf(stdout, "Usage: http_server [flags]\n\nAn HTTP/1.1 server: epoll reactor, bounded queue, worker pool.\n"+
+			"Every flag can also be set as HTTP_SERVER_<NAME> in the environment (--write-limit: HTTP_SERVER_WRITE_LIMIT)\n"+
+			"or as <name> in the --config file (write_limit). Flags win over the environment, which wins over the file.\n\nFlags:\n%s",
+			fs.FlagUsages())
 		return nil, errHelp
 	}
-	if *version {
+	if on, _ := fs.GetBool("version"); on {
 		fmt.Fprintf(stdout, "http_server %s\n", version_)
 		return nil, errHelp
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	var ok bool
-	if c.compat, ok = protocol.ParseCompat(*compat); !ok {
-		return nil, fmt.Errorf("--compat must be modern or classic, not %q", *compat)
+	c.source = map[string]string{}
+	fs.Visit(func(f *pflag.Flag) { c.source[f.Name] = "flag --" + f.Name })
+	if err := applyEnv(fs, c, env); err != nil {
+		return nil, err
 	}
-	switch *dotfiles {
-	case "deny":
-	case "allow":
-		c.dotfiles = true
-	default:
-		return nil, fmt.Errorf("--dotfiles must be deny or allow, not %q", *dotfiles)
+	if c.configFile != "" {
+		if err := applyFile(fs, c, c.configFile); err != nil {
+			return nil, err
+		}
 	}
-	if !fs.Changed("port") {
+	if _, set := c.source["port"]; !set {
 		p, found, err := readPortFile(portFile)
 		if err != nil {
 			return nil, err
 		}
 		if found {
 			c.port = p
+			c.source["port"] = portFile
 		}
 	}
+	var ok bool
+	if c.compat, ok = protocol.ParseCompat(*compat); !ok {
+		return nil, c.optionError("compat", fmt.Sprintf("must be modern or classic, not %q", *compat))
+	}
+	switch *dotfiles {
+	case "deny":
+	case "allow":
+		c.dotfiles = true
+	default:
+		return nil, c.optionError("dotfiles", fmt.Sprintf("must be deny or allow, not %q", *dotfiles))
+	}
+	c.flags = fs
 	return c, c.validate()
 }
 
 func (c *config) validate() error {
 	switch {
 	case c.port < 0 || c.port > 65535:
-		return fmt.Errorf("--port %d: must be 0..65535", c.port)
+		return c.optionError("port", fmt.Sprintf("%d must be 0..65535", c.port))
 	case c.workers < 0:
-		return fmt.Errorf("--workers %d: must be 0 or more", c.workers)
+		return c.optionError("workers", fmt.Sprintf("%d must be 0 or more", c.workers))
 	case c.queue < 1:
-		return fmt.Errorf("--queue %d: must be 1 or more", c.queue)
+		return c.optionError("queue", fmt.Sprintf("%d must be 1 or more", c.queue))
 	case c.writeLimit < 0 || c.writeLimit > 1<<30:
-		return fmt.Errorf("--write-limit %d: must be 0..1073741824", c.writeLimit)
+		return c.optionError("write-limit", fmt.Sprintf("%d must be 0..1073741824", c.writeLimit))
 	case c.maxHeaderBytes < 256 || c.maxHeaderBytes > 1<<20:
-		return fmt.Errorf("--max-header-bytes %d: must be 256..1048576", c.maxHeaderBytes)
+		return c.optionError("max-header-bytes", fmt.Sprintf("%d must be 256..1048576", c.maxHeaderBytes))
 	case c.maxConns < 0:
-		return fmt.Errorf("--max-conns %d: must be 0 or more", c.maxConns)
+		return c.optionError("max-conns", fmt.Sprintf("%d must be 0 or more", c.maxConns))
 	case c.maxRequests < 0:
-		return fmt.Errorf("--max-requests %d: must be 0 or more", c.maxRequests)
-	case c.headerTimeout <= 0, c.bodyTimeout <= 0, c.idleTimeout <= 0, c.writeTimeout <= 0,
-		c.classicTimeout <= 0, c.queueTimeout <= 0, c.shutdownTimeout <= 0:
-		return errors.New("timeouts must be positive durations such as 500ms or 60s")
+		return c.optionError("max-requests", fmt.Sprintf("%d must be 0 or more", c.maxRequests))
+	}
+	for name, d := range map[string]time.Duration{"header-timeout": c.headerTimeout, "body-timeout": c.bodyTimeout,
+		"idle-timeout": c.idleTimeout, "write-timeout": c.writeTimeout, "classic-timeout": c.classicTimeout,
+		"queue-timeout": c.queueTimeout, "shutdown-timeout": c.shutdownTimeout} {
+		if d <= 0 {
+			return c.optionError(name, fmt.Sprintf("%v must be a positive duration such as 500ms or 60s", d))
+		}
 	}
 	return nil
 }

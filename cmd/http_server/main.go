@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -34,7 +35,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "http_server: %v (see --help)\n", err)
+		if slices.Contains(args, "--check-config") {
+			return 1 // like nginx -t: 0 good, 1 bad
+		}
 		return 2
+	}
+	if cfg.printConfig {
+		cfg.print(stdout)
+		return 0
+	}
+	if cfg.checkConfig {
+		files, err := workers.OpenRoot(cfg.root)
+		if err != nil {
+			fmt.Fprintf(stderr, "http_server: %v\n", err)
+			return 1
+		}
+		files.Close()
+		fmt.Fprintln(stdout, "http_server: configuration ok")
+		return 0
 	}
 	srv, err := start(cfg)
 	if err != nil {
