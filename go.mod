@@ -9,3 +9,5 @@ require (
 )
 
 require github.com/BurntSushi/toml v1.6.0
+
+require github.com/coreos/go-systemd/v22 v22.7.0

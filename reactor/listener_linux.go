@@ -72,3 +72,26 @@ func accept(lfd int) (int, error) {
 		return int(nfd), nil
 	}
 }
+
+// adopt takes over a socket that is already listening (systemd socket
+// activation passes it as descriptor 3 and up).
+func adopt(fd int) (int, *net.TCPAddr, error) {
+	if ok, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ACCEPTCONN); err != nil || ok != 1 {
+		return -1, nil, fmt.Errorf("descriptor %d passed by the service manager is not a listening socket", fd)
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		return -1, nil, fmt.Errorf("descriptor %d: %w", fd, err)
+	}
+	unix.CloseOnExec(fd)
+	bound, err := unix.Getsockname(fd)
+	if err != nil {
+		return -1, nil, fmt.Errorf("getsockname: %w", err)
+	}
+	switch b := bound.(type) {
+	case *unix.SockaddrInet4:
+		return fd, &net.TCPAddr{IP: net.IP(b.Addr[:]).To16(), Port: b.Port}, nil
+	case *unix.SockaddrInet6:
+		return fd, &net.TCPAddr{IP: net.IP(b.Addr[:]), Port: b.Port}, nil
+	}
+	return -1, nil, fmt.Errorf("descriptor %d passed by the service manager is not a TCP socket", fd)
+}

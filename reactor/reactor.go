@@ -36,9 +36,10 @@ type Submitter interface {
 
 // Options configure a Reactor. Zero durations take the defaults below.
 type Options struct {
-	Addr    string
-	Port    int
-	Backlog int
+	Addr     string
+	Port     int
+	Backlog  int
+	ListenFd int // an already listening socket to adopt (systemd socket activation); 0: listen on Addr:Port
 
 	Handler Handler
 	Pool    Submitter // nil: handlers run inline on the reactor
@@ -57,6 +58,10 @@ type Options struct {
 	LingerTimeout  time.Duration // draining input after the last response
 	QueueTimeout   time.Duration // longest wait for room in the pool's queue (503)
 
+	// Heartbeat caps how long the loop sleeps, so Alive can tell an idle
+	// loop from a stuck one at that resolution (0: one second).
+	Heartbeat time.Duration
+
 	MaxConns    int  // open connections; past it new ones get 503 and close (0: no cap)
 	MaxRequests int  // requests served per connection before it closes (0: no cap)
 	Expect      bool // honour Expect: 100-continue (modern mode)
@@ -72,13 +77,14 @@ const (
 
 // Reactor is one event loop with its listener.
 type Reactor struct {
-	opts    Options
-	handler Handler
-	pool    Submitter
-	parser  protocol.Parser
-	enc     *protocol.Encoder
-	stats   *stats.Counters
-	maxBuf  int
+	opts     Options
+	handler  Handler
+	pool     Submitter
+	parser   protocol.Parser
+	enc      *protocol.Encoder
+	stats    *stats.Counters
+	maxBuf   int
+	maxSleep int // milliseconds an idle loop sleeps at most
 
 	lfd   int
 	addr  *net.TCPAddr
@@ -96,9 +102,10 @@ type Reactor struct {
 	refusal  protocol.Batch
 
 	epoch        time.Time
-	clock        int64 // nanoseconds since epoch, read once per loop turn
-	acceptPaused int64 // when accepting resumes after EMFILE (0: not paused)
-	acceptLogged bool  // this episode of descriptor exhaustion was logged
+	clock        int64        // nanoseconds since epoch, read once per loop turn
+	acceptPaused int64        // when accepting resumes after EMFILE (0: not paused)
+	acceptLogged bool         // this episode of descriptor exhaustion was logged
+	heartbeat    atomic.Int64 // wall-clock nanoseconds of the loop's latest turn
 	stopping     atomic.Bool
 	drainReq     atomic.Bool
 	draining     bool // no new connections; each open one closes after its current response
@@ -110,7 +117,14 @@ func New(o Options) (*Reactor, error) {
 		return nil, errors.New("reactor: Handler, Encoder and Stats are required")
 	}
 	setDefaults(&o)
-	lfd, addr, err := listen(o.Addr, o.Port, o.Backlog)
+	var lfd int
+	var addr *net.TCPAddr
+	var err error
+	if o.ListenFd > 0 {
+		lfd, addr, err = adopt(o.ListenFd)
+	} else {
+		lfd, addr, err = listen(o.Addr, o.Port, o.Backlog)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -119,8 +133,12 @@ func New(o Options) (*Reactor, error) {
 		stats: o.Stats, lfd: lfd, addr: addr, epoch: time.Now(),
 		// Room for a head and a body; a chunked body's framing gets twice
 		// the body limit plus a margin before it counts as too large.
-		maxBuf:  o.Parser.Limits.MaxHeaderBytes + 2*int(o.MaxBody) + 4096,
-		scratch: make([]byte, 64<<10),
+		maxBuf:   o.Parser.Limits.MaxHeaderBytes + 2*int(o.MaxBody) + 4096,
+		scratch:  make([]byte, 64<<10),
+		maxSleep: 1000,
+	}
+	if o.Heartbeat > 0 {
+		r.maxSleep = max(1, int(o.Heartbeat/time.Millisecond))
 	}
 	if r.poll, err = newPoller(512); err != nil {
 		unix.Close(lfd)
@@ -171,6 +189,13 @@ func setDefaults(o *Options) {
 	}
 }
 
+// Alive reports whether the event loop turned within the last d: the loop
+// wakes at least every Options.Heartbeat, so a stale heartbeat means it is stuck.
+// The systemd watchdog is fed only while this holds.
+func (r *Reactor) Alive(d time.Duration) bool {
+	return time.Now().UnixNano()-r.heartbeat.Load() < int64(d)
+}
+
 // Addr is the address the listener is bound to.
 func (r *Reactor) Addr() *net.TCPAddr { return r.addr }
 
@@ -201,7 +226,7 @@ func (r *Reactor) Run() error {
 	defer runtime.UnlockOSThread()
 	r.tick()
 	for !r.stopping.Load() {
-		timeout := r.nextTimeout(1000)
+		timeout := r.nextTimeout(r.maxSleep)
 		if len(r.stalled) > 0 && timeout > 1 {
 			timeout = 1 // a worker slot may free up without a completion
 		}
@@ -225,6 +250,7 @@ func (r *Reactor) Run() error {
 			return fmt.Errorf("epoll_wait: %w", err)
 		}
 		r.tick()
+		r.heartbeat.Store(time.Now().UnixNano())
 		for i := 0; i < n; i++ {
 			ev := r.poll.events[i]
 			switch ev.Fd {

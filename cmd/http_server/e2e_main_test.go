@@ -98,11 +98,14 @@ func (o *e2eOutput) String() string {
 
 // e2eOptions describe how to start a server.
 type e2eOptions struct {
-	Root     string   // --root; a fresh empty temp dir when ""
-	Args     []string // more flags
-	NoPort   bool     // do not pass --port 0
-	PortFile string   // when set, written to port.txt in the working directory
-	Ulimit   int      // when > 0, run under `ulimit -n Ulimit`
+	Root     string     // --root; a fresh empty temp dir when ""
+	Args     []string   // more flags
+	NoPort   bool       // do not pass --port 0
+	PortFile string     // when set, written to port.txt in the working directory
+	Ulimit   int        // when > 0, run under `ulimit -n Ulimit`
+	Env      []string   // more environment variables, NAME=value
+	PidEnv   []string   // variables set to the server's own pid (LISTEN_PID, WATCHDOG_PID)
+	Files    []*os.File // passed as descriptors 3, 4, ...
 }
 
 // e2eServer is one running http_server process.
@@ -144,12 +147,21 @@ func e2eStart(t testing.TB, o e2eOptions) *e2eServer {
 	args = append(args, o.Args...)
 
 	var cmd *exec.Cmd
-	if o.Ulimit > 0 {
-		script := fmt.Sprintf(`ulimit -n %d && exec "$0" "$@"`, o.Ulimit)
+	if o.Ulimit > 0 || len(o.PidEnv) > 0 {
+		// sh's $$ is the pid the server keeps after exec.
+		script := `exec "$0" "$@"`
+		for _, v := range o.PidEnv {
+			script = fmt.Sprintf("export %s=$$ && %s", v, script)
+		}
+		if o.Ulimit > 0 {
+			script = fmt.Sprintf("ulimit -n %d && %s", o.Ulimit, script)
+		}
 		cmd = exec.Command("sh", append([]string{"-c", script, e2eBin}, args...)...)
 	} else {
 		cmd = exec.Command(e2eBin, args...)
 	}
+	cmd.Env = append(os.Environ(), o.Env...)
+	cmd.ExtraFiles = o.Files
 	s := &e2eServer{
 		t: t, cmd: cmd, Dir: dir, Root: root,
 		stdout: &e2eOutput{}, stderr: &e2eOutput{},

@@ -17,6 +17,8 @@ import (
 	"http_server/reactor"
 	"http_server/stats"
 	"http_server/workers"
+
+	"github.com/coreos/go-systemd/v22/daemon"
 )
 
 // version_ is set at build time with -ldflags "-X main.version_=...".
@@ -59,8 +61,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "http_server: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "http_server: listening on %s (root=%s, workers=%d, queue=%d, compat=%s, max-conns=%d)\n",
-		srv.reactor.Addr(), cfg.root, cfg.workers, cfg.queue, cfg.compat, srv.maxConns)
+	fmt.Fprintf(stdout, "http_server: listening on %s (root=%s, workers=%d, queue=%d, compat=%s, max-conns=%d%s)\n",
+		srv.reactor.Addr(), cfg.root, cfg.workers, cfg.queue, cfg.compat, srv.maxConns, srv.activated)
+	notify(fmt.Sprintf("READY=1\nSTATUS=serving on %s with %d workers", srv.reactor.Addr(), cfg.workers))
+	stopWatchdog := make(chan struct{})
+	defer close(stopWatchdog)
+	go watchdog(srv.reactor, srv.counters, stopWatchdog)
 
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
@@ -69,6 +75,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		// Second signal: leave at once.
 		s := <-sig
 		fmt.Fprintf(stdout, "http_server: %v: draining (at most %v)\n", s, cfg.shutdownTimeout)
+		notify(fmt.Sprintf("STOPPING=1\nSTATUS=draining, at most %v", cfg.shutdownTimeout))
 		srv.reactor.Drain()
 		timer := time.AfterFunc(cfg.shutdownTimeout, srv.reactor.Stop)
 		defer timer.Stop()
@@ -87,10 +94,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // server is the wired pipeline.
 type server struct {
-	maxConns int
-	reactor  *reactor.Reactor
-	pool     *workers.Pool
-	files    *workers.Files
+	maxConns  int
+	activated string // note for the start line when systemd passed the socket
+	counters  *stats.Counters
+	reactor   *reactor.Reactor
+	pool      *workers.Pool
+	files     *workers.Files
 }
 
 func start(cfg *config) (*server, error) {
@@ -111,8 +120,13 @@ func start(cfg *config) (*server, error) {
 	limits := protocol.DefaultLimits
 	limits.MaxHeaderBytes = cfg.maxHeaderBytes
 	limits.MaxRequestLine = min(limits.MaxRequestLine, cfg.maxHeaderBytes)
+	lfd, err := activatedListener(os.Stderr)
+	if err != nil {
+		files.Close()
+		return nil, err
+	}
 	opts := reactor.Options{
-		Addr: cfg.addr, Port: cfg.port,
+		Addr: cfg.addr, Port: cfg.port, ListenFd: lfd,
 		Handler: router, Parser: protocol.Parser{Limits: limits, Compat: cfg.compat},
 		Encoder: enc, Stats: counters,
 		MaxBody:       max(cfg.writeLimit, 64<<10),
@@ -124,6 +138,9 @@ func start(cfg *config) (*server, error) {
 		MaxConns:      cfg.maxConns,
 		MaxRequests:   cfg.maxRequests,
 		Expect:        cfg.compat == protocol.Modern,
+	}
+	if wd, err := daemon.SdWatchdogEnabled(false); err == nil && wd > 0 {
+		opts.Heartbeat = wd / 4 // watchdog() checks for a turn within wd/2
 	}
 	if opts.MaxConns == 0 {
 		opts.MaxConns = defaultMaxConns()
@@ -142,7 +159,11 @@ func start(cfg *config) (*server, error) {
 		files.Close()
 		return nil, err
 	}
-	return &server{reactor: r, pool: pool, files: files, maxConns: opts.MaxConns}, nil
+	srv := &server{reactor: r, pool: pool, files: files, maxConns: opts.MaxConns, counters: counters}
+	if lfd > 0 {
+		srv.activated = ", socket from the service manager"
+	}
+	return srv, nil
 }
 
 // defaultMaxConns leaves half the descriptor limit for connections and

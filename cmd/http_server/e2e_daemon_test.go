@@ -1,0 +1,195 @@
+package main
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestE2EDaemonCheckConfig(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.toml")
+	os.WriteFile(good, []byte("port = 8081\nqueue = 64\nheader_timeout = \"5s\"\nroot = \""+dir+"\"\n"), 0o644)
+	code, out, errOut := e2eRunBinary(t, "--config", good, "--check-config")
+	if code != 0 || !strings.Contains(out, "configuration ok") {
+		t.Fatalf("good file: exit %d, %q %q", code, out, errOut)
+	}
+	cases := map[string]string{
+		"queue = \"many\"\n":           "queue: expected an integer",
+		"qeueu = 1\n":                  `unknown key "qeueu"`,
+		"port = 1\nport = 2\n":         "line 2",
+		"root = \"/does/not/exist\"\n": "document root",
+		"idle_timeout = \"forever\"\n": "idle_timeout",
+	}
+	for content, want := range cases {
+		bad := filepath.Join(dir, "bad.toml")
+		os.WriteFile(bad, []byte(content), 0o644)
+		code, _, errOut := e2eRunBinary(t, "--config", bad, "--check-config")
+		if code != 1 || !strings.Contains(errOut, want) || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+			t.Errorf("%q: exit %d, stderr %q; want 1 and one line containing %q", content, code, errOut, want)
+		}
+	}
+	code, out, _ = e2eRunBinary(t, "--config", good, "--print-config", "--queue", "7")
+	if code != 0 || !strings.Contains(out, "port               = 8081") || !strings.Contains(out, "queue              = 7            # flag --queue") {
+		t.Fatalf("--print-config: exit %d\n%s", code, out)
+	}
+}
+
+// A fake NOTIFY_SOCKET sees READY=1 with a STATUS, WATCHDOG=1 within the
+// interval, and STOPPING=1 on SIGTERM.
+func TestE2EDaemonNotify(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "notify")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	msgs := make(chan string, 100)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, _, err := conn.ReadFromUnix(buf)
+			if err != nil {
+				close(msgs)
+				return
+			}
+			msgs <- string(buf[:n])
+		}
+	}()
+	s := e2eStart(t, e2eOptions{Env: []string{"NOTIFY_SOCKET=" + sock, "WATCHDOG_USEC=400000"}, PidEnv: []string{"WATCHDOG_PID"}})
+	await := func(what string, within time.Duration) string {
+		t.Helper()
+		deadline := time.After(within)
+		for {
+			select {
+			case m := <-msgs:
+				if strings.Contains(m, what) {
+					return m
+				}
+			case <-deadline:
+				t.Fatalf("no %q on the notify socket within %v", what, within)
+			}
+		}
+	}
+	if m := await("READY=1", 5*time.Second); !strings.Contains(m, "STATUS=serving on "+s.Addr) {
+		t.Errorf("READY without a STATUS naming the address: %q", m)
+	}
+	for i := 0; i < 3; i++ {
+		await("WATCHDOG=1", 400*time.Millisecond)
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	await("STOPPING=1", 5*time.Second)
+	if code := s.Wait(10 * time.Second); code != 0 {
+		t.Fatalf("exit %d after SIGTERM", code)
+	}
+}
+
+// A listening socket passed as descriptor 3 with LISTEN_FDS is adopted.
+func TestE2EDaemonSocketActivation(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := l.(*net.TCPListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // the duplicate in f keeps the socket listening
+	s := e2eStart(t, e2eOptions{Env: []string{"LISTEN_FDS=1"}, PidEnv: []string{"LISTEN_PID"}, Files: []*os.File{f}})
+	f.Close()
+	if s.Addr != addr || !strings.Contains(s.Line, "socket from the service manager") {
+		t.Fatalf("start line %q, want the passed socket %s", s.Line, addr)
+	}
+	resp, body := e2eDo(t, e2eClient(t), "GET", "http://"+addr+"/ping", nil)
+	if resp.StatusCode != 200 || string(body) != "pong" {
+		t.Fatalf("through the adopted socket: %d %q", resp.StatusCode, body)
+	}
+}
+
+// SIGTERM while four 1 GiB downloads run: they complete, new connections
+// are refused, the exit status is 0.
+func TestE2EDaemonDrainDownloads(t *testing.T) {
+	root := t.TempDir()
+	if err := os.Truncate(filepath.Join(root, "big.bin"), 0); err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	f, _ := os.Create(filepath.Join(root, "big.bin"))
+	f.Truncate(1 << 30)
+	f.Close()
+	s := e2eStart(t, e2eOptions{Root: root})
+	var wg sync.WaitGroup
+	got := make([]int64, 4)
+	errs := make([]error, 4)
+	started := make(chan struct{}, 4)
+	for i := range got {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			resp, err := http.Get(s.URL("/big.bin"))
+			if err != nil {
+				errs[i] = err
+				started <- struct{}{}
+				return
+			}
+			defer resp.Body.Close()
+			n, _ := io.CopyN(io.Discard, resp.Body, 1<<20)
+			started <- struct{}{}
+			m, err := io.Copy(io.Discard, resp.Body)
+			got[i], errs[i] = n+m, err
+		}(i)
+	}
+	for range got {
+		<-started
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	time.Sleep(200 * time.Millisecond)
+	if c, err := net.DialTimeout("tcp", s.Addr, time.Second); err == nil {
+		c.Close()
+		t.Errorf("a new connection was accepted during the drain")
+	}
+	wg.Wait()
+	for i := range got {
+		if errs[i] != nil || got[i] != 1<<30 {
+			t.Errorf("download %d: %d bytes, %v; want all 1 GiB", i, got[i], errs[i])
+		}
+	}
+	if code := s.Wait(30 * time.Second); code != 0 {
+		t.Fatalf("exit %d after the drain", code)
+	}
+}
+
+// A download that outlives --shutdown-timeout is cut, and the exit is 0.
+func TestE2EDaemonDrainTimeout(t *testing.T) {
+	root := t.TempDir()
+	f, _ := os.Create(filepath.Join(root, "big.bin"))
+	f.Truncate(1 << 30)
+	f.Close()
+	s := e2eStart(t, e2eOptions{Root: root, Args: []string{"--shutdown-timeout", "500ms"}})
+	c, err := net.Dial("tcp", s.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+	c.Read(make([]byte, 4096)) // the download has begun; now read nothing more
+	start := time.Now()
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	if code := s.Wait(10 * time.Second); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if d := time.Since(start); d < 400*time.Millisecond || d > 5*time.Second {
+		t.Fatalf("exited %v after SIGTERM, want about the 500ms shutdown timeout", d)
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.Copy(io.Discard, c); err != nil && !strings.Contains(err.Error(), "reset") {
+		t.Fatalf("reading the cut download: %v", err)
+	}
+}
