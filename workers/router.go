@@ -2,6 +2,7 @@ package workers
 
 import (
 	"bytes"
+	"log/slog"
 
 	"http_server/protocol"
 	"http_server/stats"
@@ -11,8 +12,9 @@ import (
 type Config struct {
 	Files      *Files
 	Compat     protocol.Compat
-	WriteLimit int64 // largest /write body
-	Dotfiles   bool  // serve files whose path has a segment starting with "."
+	WriteLimit int64  // largest /write body
+	Dotfiles   bool   // serve files whose path has a segment starting with "."
+	StateFile  string // where /write values persist; "" for memory only
 	Encoder    *protocol.Encoder
 	Stats      *stats.Counters
 	Pool       *Pool // nil in inline mode; only read for /stats
@@ -26,12 +28,17 @@ const discardLimit = 64 << 10
 type Router struct {
 	cfg   Config
 	enc   *protocol.Encoder
-	store store
+	store *store
 }
 
-// NewRouter builds the routes.
-func NewRouter(cfg Config) *Router {
-	return &Router{cfg: cfg, enc: cfg.Encoder}
+// NewRouter builds the routes, loading the /write value from the state
+// file when there is one.
+func NewRouter(cfg Config) (*Router, error) {
+	st, err := openStore(cfg.StateFile)
+	if err != nil {
+		return nil, err
+	}
+	return &Router{cfg: cfg, enc: cfg.Encoder, store: st}, nil
 }
 
 // Admit tells the reactor how large a body the request's route accepts.
@@ -101,7 +108,7 @@ func (rt *Router) serveModern(req *protocol.Request, out *protocol.Batch) {
 			rt.fail(req, out, 411)
 			return
 		}
-		rt.text(req, out, rt.store.save(req.Body))
+		rt.write(req, out)
 	case "/stats":
 		if !read {
 			rt.notAllowed(req, out, allowRead)
@@ -134,7 +141,7 @@ func (rt *Router) serveClassic(req *protocol.Request, out *protocol.Batch) {
 			rt.fail(req, out, 400)
 			return
 		}
-		rt.text(req, out, rt.store.save(req.Body))
+		rt.write(req, out)
 		return
 	}
 	switch string(req.Path) {
@@ -153,6 +160,18 @@ func (rt *Router) serveClassic(req *protocol.Request, out *protocol.Batch) {
 	default:
 		rt.serveClassicFile(req, out)
 	}
+}
+
+// write stores the body and answers like /read; a value that could not be
+// persisted is not stored, and the client gets 500.
+func (rt *Router) write(req *protocol.Request, out *protocol.Batch) {
+	v, err := rt.store.save(req.Body)
+	if err != nil {
+		slog.Error("/write: state file", "err", err)
+		rt.fail(req, out, 500)
+		return
+	}
+	rt.text(req, out, v)
 }
 
 func (rt *Router) text(req *protocol.Request, out *protocol.Batch, body []byte) {

@@ -2,6 +2,8 @@ package workers
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -15,8 +17,10 @@ func newTestRouter(t *testing.T, compat protocol.Compat) *Router {
 	files, err := OpenRoot(root)
 	must(t, err)
 	t.Cleanup(files.Close)
-	return NewRouter(Config{Files: files, Compat: compat, WriteLimit: 1024,
+	rt, err := NewRouter(Config{Files: files, Compat: compat, WriteLimit: 1024,
 		Encoder: &protocol.Encoder{Compat: compat, Server: "t"}, Stats: &stats.Counters{}})
+	must(t, err)
+	return rt
 }
 
 // serve parses raw, admits and serves it, returning the response bytes
@@ -125,14 +129,17 @@ func TestClassicRoutes(t *testing.T) {
 
 // Concurrent writers and readers never see a torn value.
 func TestStoreNoTornValues(t *testing.T) {
-	var s store
+	s := &store{}
 	var wg sync.WaitGroup
 	for w := 0; w < 4; w++ {
 		wg.Add(2)
 		go func(w int) {
 			defer wg.Done()
 			for i := 0; i < 2000; i++ {
-				s.save(bytes.Repeat([]byte{byte('a' + w)}, 1+i%1024))
+				if _, err := s.save(bytes.Repeat([]byte{byte('a' + w)}, 1+i%1024)); err != nil {
+					t.Error(err)
+					return
+				}
 			}
 		}(w)
 		go func() {
@@ -150,4 +157,32 @@ func TestStoreNoTornValues(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// With a state file, the value survives a new store (a restart), and the
+// file holds exactly the last value written.
+func TestStoreStateFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "store")
+	s, err := openStore(path)
+	must(t, err)
+	if string(s.load()) != "<empty>" {
+		t.Fatalf("fresh store: %q", s.load())
+	}
+	for _, v := range []string{"first", "", "bin\x00\xff"} {
+		if _, err := s.save([]byte(v)); err != nil {
+			t.Fatal(err)
+		}
+		again, err := openStore(path)
+		must(t, err)
+		if string(again.load()) != v {
+			t.Fatalf("after a restart: %q, want %q", again.load(), v)
+		}
+	}
+	if _, err := openStore(filepath.Join(t.TempDir(), "missing-dir", "store")); err == nil {
+		t.Fatal("a state file in a missing directory must fail at start")
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		t.Fatalf("temporary files left behind: %v", entries)
+	}
 }

@@ -37,6 +37,7 @@ type config struct {
 	dotfiles        bool
 	shutdownTimeout time.Duration
 
+	stateFile   string
 	configFile  string
 	checkConfig bool
 	printConfig bool
@@ -81,6 +82,7 @@ func newFlagSet(c *config) (*pflag.FlagSet, *string, *string) {
 	fs.IntVar(&c.maxRequests, "max-requests", 1000, "requests served on one keep-alive connection before it closes (0: no cap)")
 	fs.DurationVar(&c.classicTimeout, "classic-timeout", 200*time.Millisecond, "classic mode: an incomplete request silent this long gets 400")
 	dotfiles := fs.String("dotfiles", "deny", "files and directories whose name starts with a dot: deny (404) or allow")
+	fs.StringVar(&c.stateFile, "state-file", "", "file that keeps the /write value across restarts, written atomically before each write is answered (empty: memory only)")
 	fs.StringVar(&c.configFile, "config", "", "TOML configuration file (see configs/http_server.toml)")
 	fs.BoolVar(&c.checkConfig, "check-config", false, "validate the configuration (and the document root), print the result and exit 0 or 1")
 	fs.BoolVar(&c.printConfig, "print-config", false, "print the effective configuration as TOML and exit")

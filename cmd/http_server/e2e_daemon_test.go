@@ -193,3 +193,25 @@ func TestE2EDaemonDrainTimeout(t *testing.T) {
 		t.Fatalf("reading the cut download: %v", err)
 	}
 }
+
+// kill -9 right after an acknowledged write; after a restart /read returns it.
+func TestE2EDaemonDurableWrite(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "store")
+	s := e2eStart(t, e2eOptions{Args: []string{"--state-file", state}})
+	value := "durable \x00\xff value"
+	resp, body := e2eDo(t, e2eClient(t), "POST", s.URL("/write"), []byte(value))
+	if resp.StatusCode != 200 || string(body) != value {
+		t.Fatalf("write: %d %q", resp.StatusCode, body)
+	}
+	s.cmd.Process.Signal(syscall.SIGKILL)
+	s.Wait(10 * time.Second)
+
+	s2 := e2eStart(t, e2eOptions{Args: []string{"--state-file", state}})
+	if resp, body := e2eDo(t, e2eClient(t), "GET", s2.URL("/read"), nil); resp.StatusCode != 200 || string(body) != value {
+		t.Fatalf("after kill -9 and a restart: %d %q, want %q", resp.StatusCode, body, value)
+	}
+	code, _, errOut := e2eRunBinary(t, "--state-file", filepath.Join(t.TempDir(), "no", "such", "dir", "store"), "--port", "0")
+	if code == 0 || !strings.Contains(errOut, "state file") {
+		t.Fatalf("unwritable state file: exit %d, %q", code, errOut)
+	}
+}

@@ -113,10 +113,17 @@ func start(cfg *config) (*server, error) {
 	if cfg.workers > 0 {
 		pool = workers.NewPool(cfg.workers, cfg.queue)
 	}
-	router := workers.NewRouter(workers.Config{
+	router, err := workers.NewRouter(workers.Config{
 		Files: files, Compat: cfg.compat, WriteLimit: cfg.writeLimit, Dotfiles: cfg.dotfiles,
-		Encoder: enc, Stats: counters, Pool: pool,
+		StateFile: cfg.stateFile, Encoder: enc, Stats: counters, Pool: pool,
 	})
+	if err != nil {
+		if pool != nil {
+			pool.Stop()
+		}
+		files.Close()
+		return nil, err
+	}
 	limits := protocol.DefaultLimits
 	limits.MaxHeaderBytes = cfg.maxHeaderBytes
 	limits.MaxRequestLine = min(limits.MaxRequestLine, cfg.maxHeaderBytes)
