@@ -28,7 +28,8 @@ type Item struct {
 	Body    Span
 	File    FileSegment
 	HasFile bool
-	Close   bool // close the connection once this response is out
+	Close   bool  // close the connection once this response is out
+	Route   uint8 // which handler answered, for the metrics (opaque here)
 }
 
 // BodyLen is the number of body bytes the item sends.
@@ -70,6 +71,7 @@ type Reply struct {
 	Extra       []byte // header lines, each ending in CRLF, copied verbatim
 	Bodiless    bool   // a status without content (304): no body, no Content-Length
 	Close       bool   // close the connection after this response
+	Route       uint8  // which handler answered, for the metrics
 }
 
 // Encoder writes responses in the configured wire format.
@@ -86,7 +88,7 @@ func (e *Encoder) Drain() { e.draining.Store(true) }
 
 // Encode appends the response r to req onto b.
 func (e *Encoder) Encode(b *Batch, req *Request, r *Reply) {
-	it := Item{Status: r.Status, Close: r.Close || req.Close || req.Err != 0 || e.draining.Load()}
+	it := Item{Status: r.Status, Route: r.Route, Close: r.Close || req.Close || req.Err != 0 || e.draining.Load()}
 	headStart := len(b.Buf)
 	bodyLen := int64(len(r.Body))
 	if r.HasFile {

@@ -19,7 +19,8 @@ type job struct {
 	id       uint64
 	reqs     []protocol.Request
 	n        int
-	consumed int // bytes of the connection's buffer these requests span
+	consumed int   // bytes of the connection's buffer these requests span
+	arrived  int64 // reactor clock when the first request's first byte came
 	out      protocol.Batch
 
 	// write cursor, reactor only

@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"http_server/protocol"
+	"http_server/stats"
 
 	"golang.org/x/sys/unix"
 )
@@ -69,7 +70,7 @@ func (r *Reactor) refuse(fd int) {
 		r.handler.Serve(&req, &r.refusal)
 		it := &r.refusal.Items[0]
 		if n, _ := unix.Write(fd, r.refusal.Buf[it.Head.Start:it.Body.End]); n > 0 {
-			r.stats.Record(it.Status, int64(min(n, it.Head.Len())), int64(max(n-it.Head.Len(), 0)))
+			r.stats.Record(stats.RouteOther, it.Status, int64(min(n, it.Head.Len())), int64(max(n-it.Head.Len(), 0)), 0)
 		}
 	}
 	unix.Close(fd)

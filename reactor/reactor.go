@@ -342,6 +342,9 @@ func (r *Reactor) closeAll() {
 	}
 }
 
+// Close frees a reactor that will not Run (Run frees its own on return).
+func (r *Reactor) Close() { r.release() }
+
 // release frees the reactor's own descriptors.
 func (r *Reactor) release() {
 	if r.lfd >= 0 {

@@ -56,7 +56,7 @@ func startReactor(t *testing.T, workersN, queue int, h *testHandler, tweak func(
 	t.Helper()
 	enc := &protocol.Encoder{Server: "test"}
 	h.enc = enc
-	st := &stats.Counters{}
+	st := stats.New()
 	o := Options{Addr: "127.0.0.1", Port: 0, Handler: h, Encoder: enc, Stats: st,
 		Parser: protocol.Parser{Limits: protocol.DefaultLimits}, MaxBody: 1 << 20}
 	var pool *workers.Pool

@@ -98,6 +98,10 @@ func (r *Reactor) process(c *conn) {
 	}
 
 	j := r.newJob(c)
+	j.arrived = c.partialSince
+	if j.arrived == 0 {
+		j.arrived = r.now()
+	}
 	pos := c.start
 	for j.n < r.opts.MaxBatch && pos < len(c.in) {
 		req := j.next()
@@ -221,6 +225,10 @@ var continue100 = []byte("HTTP/1.1 100 Continue\r\n\r\n")
 // closes it afterwards.
 func (r *Reactor) reject(c *conn, status int) {
 	j := r.newJob(c)
+	j.arrived = r.now()
+	if c.partialSince != 0 {
+		j.arrived = c.partialSince
+	}
 	req := j.next()
 	req.Reset()
 	req.Err = status

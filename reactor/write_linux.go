@@ -1,7 +1,10 @@
 package reactor
 
 import (
+	"time"
 	"unsafe"
+
+	"http_server/stats"
 
 	"http_server/protocol"
 
@@ -67,7 +70,7 @@ func (r *Reactor) flush(c *conn) {
 			continue
 		}
 		// items[cur] is completely out.
-		r.stats.Record(it.Status, int64(it.Head.Len()), it.BodyLen())
+		r.stats.Record(stats.Route(it.Route), it.Status, int64(it.Head.Len()), it.BodyLen(), time.Duration(r.now()-j.arrived))
 		closeItemFile(it)
 		j.cur++
 		j.fileSent = 0
@@ -128,6 +131,6 @@ func (r *Reactor) recordPartial(j *job) {
 	head := int64(min(max(j.pos-it.Head.Start, 0), it.Head.Len()))
 	body := int64(max(j.pos-it.Head.End, 0)) + j.fileSent
 	if head > 0 || body > 0 {
-		r.stats.Record(it.Status, head, body)
+		r.stats.Record(stats.Route(it.Route), it.Status, head, body, time.Duration(r.now()-j.arrived))
 	}
 }

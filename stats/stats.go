@@ -5,6 +5,7 @@ package stats
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Snapshot is a consistent copy of the response counters.
@@ -20,8 +21,9 @@ type Snapshot struct {
 // The five response counters move together under one mutex, so a /stats
 // reader never sees a request counted without its bytes.
 type Counters struct {
-	mu   sync.Mutex
-	snap Snapshot
+	mu      sync.Mutex
+	snap    Snapshot
+	metrics *Metrics
 
 	QueueFull    atomic.Uint64 // times a submit found the pool's queue full
 	Connections  atomic.Int64  // open client connections
@@ -31,9 +33,23 @@ type Counters struct {
 	AcceptPaused atomic.Uint64 // times accepting paused for lack of descriptors
 }
 
+// New returns counters with their Prometheus series.
+func New() *Counters {
+	c := &Counters{metrics: newMetrics()}
+	c.registerCounters()
+	return c
+}
+
+// Metrics are the Prometheus series; nil for counters made without New.
+func (c *Counters) Metrics() *Metrics { return c.metrics }
+
 // Record counts one response that has left (or been cut short): head and
-// body are the bytes actually written.
-func (c *Counters) Record(status int, head, body int64) {
+// body are the bytes actually written, latency runs from the request's
+// first byte to its last response byte (negative: unknown).
+func (c *Counters) Record(route Route, status int, head, body int64, latency time.Duration) {
+	if c.metrics != nil {
+		c.metrics.record(route, status, head+body, latency)
+	}
 	c.mu.Lock()
 	if status < 400 {
 		c.snap.Requests++

@@ -1,16 +1,22 @@
 package stats
 
 import (
+	"bytes"
+	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 func TestRecordSplitsByStatus(t *testing.T) {
 	var c Counters
-	c.Record(200, 39, 66)
-	c.Record(304, 100, 0)
-	c.Record(404, 27, 0)
-	c.Record(500, 50, 22)
+	c.Record(RoutePing, 200, 39, 66, time.Millisecond)
+	c.Record(RoutePing, 304, 100, 0, time.Millisecond)
+	c.Record(RoutePing, 404, 27, 0, time.Millisecond)
+	c.Record(RoutePing, 500, 50, 22, time.Millisecond)
 	want := Snapshot{Requests: 2, HeaderBytes: 139, BodyBytes: 66, Errors: 2, ErrorBytes: 99}
 	if got := c.Snapshot(); got != want {
 		t.Fatalf("got %+v, want %+v", got, want)
@@ -25,7 +31,7 @@ func TestSnapshotConsistent(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		for i := 0; i < 10000; i++ {
-			c.Record(200, 10, 5)
+			c.Record(RoutePing, 200, 10, 5, time.Millisecond)
 		}
 	}()
 	for i := 0; i < 1000; i++ {
@@ -35,4 +41,73 @@ func TestSnapshotConsistent(t *testing.T) {
 		}
 	}
 	wg.Wait()
+}
+
+// The Prometheus series parse with Prometheus's own text parser and count
+// what was recorded.
+func TestMetricsExposition(t *testing.T) {
+	c := New()
+	c.Record(RoutePing, 200, 100, 4, 2*time.Millisecond)
+	c.Record(RoutePing, 200, 100, 4, 3*time.Millisecond)
+	c.Record(RouteFile, 404, 90, 10, time.Millisecond)
+	c.Record(RouteOther, 431, 50, 0, -1)
+	c.Accepted.Add(3)
+	var b bytes.Buffer
+	c.Metrics().Write(&b)
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b.String())
+	}
+	value := func(family string, labels ...string) float64 {
+		t.Helper()
+		f, ok := families[family]
+		if !ok {
+			t.Fatalf("no %s", family)
+		}
+	next:
+		for _, m := range f.Metric {
+			for i := 0; i+1 < len(labels); i += 2 {
+				found := false
+				for _, l := range m.Label {
+					if l.GetName() == labels[i] && l.GetValue() == labels[i+1] {
+						found = true
+					}
+				}
+				if !found {
+					continue next
+				}
+			}
+			switch {
+			case m.Counter != nil:
+				return m.Counter.GetValue()
+			case m.Gauge != nil:
+				return m.Gauge.GetValue()
+			case m.Untyped != nil:
+				return m.Untyped.GetValue()
+			case m.Histogram != nil:
+				return float64(m.Histogram.GetSampleCount())
+			}
+		}
+		t.Fatalf("no %s%v", family, labels)
+		return 0
+	}
+	if v := value("http_server_responses_total", "route", "ping", "code", "2xx"); v != 2 {
+		t.Errorf("ping 2xx = %v, want 2", v)
+	}
+	if v := value("http_server_responses_total", "route", "file", "code", "4xx"); v != 1 {
+		t.Errorf("file 4xx = %v, want 1", v)
+	}
+	if v := value("http_server_error_responses_total", "code", "431"); v != 1 {
+		t.Errorf("431s = %v, want 1", v)
+	}
+	if v := value("http_server_response_bytes_total"); v != 358 {
+		t.Errorf("bytes out = %v, want 358", v)
+	}
+	if v := value("http_server_request_duration_seconds"); v != 3 { // the unknown (negative) one is skipped
+		t.Errorf("latency samples = %v, want 3", v)
+	}
+	if v := value("http_server_connections_total"); v != 3 {
+		t.Errorf("connections total = %v, want 3", v)
+	}
 }

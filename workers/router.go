@@ -12,9 +12,10 @@ import (
 type Config struct {
 	Files      *Files
 	Compat     protocol.Compat
-	WriteLimit int64  // largest /write body
-	Dotfiles   bool   // serve files whose path has a segment starting with "."
-	StateFile  string // where /write values persist; "" for memory only
+	WriteLimit int64          // largest /write body
+	Dotfiles   bool           // serve files whose path has a segment starting with "."
+	StateFile  string         // where /write values persist; "" for memory only
+	Metrics    *stats.Metrics // served at /metrics on the main listener; nil: not here
 	Encoder    *protocol.Encoder
 	Stats      *stats.Counters
 	Pool       *Pool // nil in inline mode; only read for /stats
@@ -55,8 +56,15 @@ func (rt *Router) Admit(req *protocol.Request) (int64, int) {
 	return discardLimit, 0
 }
 
-// Serve answers one request into out.
+// Serve answers one request into out, and tags the response with its
+// route for the metrics.
 func (rt *Router) Serve(req *protocol.Request, out *protocol.Batch) {
+	n := len(out.Items)
+	defer func() {
+		if len(out.Items) > n {
+			out.Items[n].Route = uint8(routeOf(req))
+		}
+	}()
 	switch {
 	case req.Err != 0:
 		rt.fail(req, out, req.Err)
@@ -75,6 +83,9 @@ var (
 )
 
 const textPlain = "text/plain; charset=utf-8"
+
+// MetricsContentType is the Prometheus text exposition format.
+const MetricsContentType = "text/plain; version=0.0.4; charset=utf-8"
 
 func (rt *Router) serveModern(req *protocol.Request, out *protocol.Batch) {
 	read := req.IsMethod("GET") || req.IsMethod("HEAD")
@@ -115,6 +126,18 @@ func (rt *Router) serveModern(req *protocol.Request, out *protocol.Batch) {
 			return
 		}
 		rt.stats(req, out)
+	case "/metrics":
+		if rt.cfg.Metrics == nil {
+			rt.serveFile(req, out) // metrics are off here: the path is a file like any other
+			return
+		}
+		if !read {
+			rt.notAllowed(req, out, allowRead)
+			return
+		}
+		var b bytes.Buffer
+		rt.cfg.Metrics.Write(&b)
+		rt.enc.Encode(out, req, &protocol.Reply{Status: 200, ContentType: MetricsContentType, Body: b.Bytes()})
 	default:
 		if !read {
 			rt.notAllowed(req, out, allowRead)
@@ -209,6 +232,30 @@ func errorBody(status int) []byte {
 		return b
 	}
 	return []byte(protocol.StatusText(status) + "\n")
+}
+
+// routeOf names the route a request went to.
+func routeOf(req *protocol.Request) stats.Route {
+	if req.Err != 0 {
+		return stats.RouteOther
+	}
+	switch string(req.Path) {
+	case "/ping":
+		return stats.RoutePing
+	case "/echo":
+		return stats.RouteEcho
+	case "/write":
+		return stats.RouteWrite
+	case "/read":
+		return stats.RouteRead
+	case "/stats":
+		return stats.RouteStats
+	case "/metrics":
+		return stats.RouteMetrics
+	case "*":
+		return stats.RouteOther
+	}
+	return stats.RouteFile
 }
 
 // wantsJSON: Accept names application/json, or the query says format=json.

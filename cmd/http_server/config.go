@@ -38,6 +38,7 @@ type config struct {
 	shutdownTimeout time.Duration
 
 	stateFile   string
+	metricsAddr string
 	configFile  string
 	checkConfig bool
 	printConfig bool
@@ -83,6 +84,7 @@ func newFlagSet(c *config) (*pflag.FlagSet, *string, *string) {
 	fs.DurationVar(&c.classicTimeout, "classic-timeout", 200*time.Millisecond, "classic mode: an incomplete request silent this long gets 400")
 	dotfiles := fs.String("dotfiles", "deny", "files and directories whose name starts with a dot: deny (404) or allow")
 	fs.StringVar(&c.stateFile, "state-file", "", "file that keeps the /write value across restarts, written atomically before each write is answered (empty: memory only)")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", "", `where /metrics (Prometheus) is served: "" on the main listener, "off", or host:port for a separate listener that is not public`)
 	fs.StringVar(&c.configFile, "config", "", "TOML configuration file (see configs/http_server.toml)")
 	fs.BoolVar(&c.checkConfig, "check-config", false, "validate the configuration (and the document root), print the result and exit 0 or 1")
 	fs.BoolVar(&c.printConfig, "print-config", false, "print the effective configuration as TOML and exit")

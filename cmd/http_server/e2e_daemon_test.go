@@ -6,11 +6,16 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 func TestE2EDaemonCheckConfig(t *testing.T) {
@@ -213,5 +218,109 @@ func TestE2EDaemonDurableWrite(t *testing.T) {
 	code, _, errOut := e2eRunBinary(t, "--state-file", filepath.Join(t.TempDir(), "no", "such", "dir", "store"), "--port", "0")
 	if code == 0 || !strings.Contains(errOut, "state file") {
 		t.Fatalf("unwritable state file: exit %d, %q", code, errOut)
+	}
+}
+
+// e2eMetrics scrapes url and parses it with Prometheus's own parser.
+func e2eMetrics(t *testing.T, url string) map[string]*dto.MetricFamily {
+	t.Helper()
+	resp, body := e2eDo(t, e2eClient(t), "GET", url, nil)
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain; version=0.0.4") {
+		t.Fatalf("%s: %d %q", url, resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatalf("%s does not parse: %v", url, err)
+	}
+	return families
+}
+
+// e2eSeries finds the value of one series by its labels.
+func e2eSeries(t *testing.T, fams map[string]*dto.MetricFamily, name string, labels ...string) float64 {
+	t.Helper()
+	f := fams[name]
+	if f == nil {
+		t.Fatalf("no metric %s", name)
+	}
+next:
+	for _, m := range f.Metric {
+		for i := 0; i+1 < len(labels); i += 2 {
+			ok := false
+			for _, l := range m.Label {
+				ok = ok || (l.GetName() == labels[i] && l.GetValue() == labels[i+1])
+			}
+			if !ok {
+				continue next
+			}
+		}
+		switch {
+		case m.Counter != nil:
+			return m.Counter.GetValue()
+		case m.Gauge != nil:
+			return m.Gauge.GetValue()
+		case m.Histogram != nil:
+			return float64(m.Histogram.GetSampleCount())
+		}
+	}
+	t.Fatalf("no series %s%v", name, labels)
+	return 0
+}
+
+// /metrics counts the traffic the test sent.
+func TestE2EDaemonMetrics(t *testing.T) {
+	root := t.TempDir()
+	os.WriteFile(filepath.Join(root, "f.txt"), []byte("0123456789"), 0o644)
+	s := e2eStart(t, e2eOptions{Root: root})
+	c := e2eClient(t)
+	for i := 0; i < 5; i++ {
+		e2eDo(t, c, "GET", s.URL("/ping"), nil)
+	}
+	for i := 0; i < 3; i++ {
+		e2eDo(t, c, "GET", s.URL("/f.txt"), nil)
+	}
+	e2eDo(t, c, "GET", s.URL("/missing"), nil)
+	e2eDo(t, c, "DELETE", s.URL("/ping"), nil)
+	fams := e2eMetrics(t, s.URL("/metrics"))
+	checks := []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"http_server_responses_total", []string{"route", "ping", "code", "2xx"}, 5},
+		{"http_server_responses_total", []string{"route", "ping", "code", "4xx"}, 1},
+		{"http_server_responses_total", []string{"route", "file", "code", "2xx"}, 3},
+		{"http_server_responses_total", []string{"route", "file", "code", "4xx"}, 1},
+		{"http_server_error_responses_total", []string{"code", "404"}, 1},
+		{"http_server_error_responses_total", []string{"code", "405"}, 1},
+		{"http_server_request_duration_seconds", nil, 10},
+	}
+	for _, ck := range checks {
+		if v := e2eSeries(t, fams, ck.name, ck.labels...); v != ck.want {
+			t.Errorf("%s%v = %v, want %v", ck.name, ck.labels, v, ck.want)
+		}
+	}
+	for _, name := range []string{"http_server_response_bytes_total", "http_server_connections_total",
+		"http_server_connections_open", "http_server_pool_workers", "http_server_pool_queue_depth",
+		"http_server_pool_queue_full_total", "http_server_timeouts_total", "process_resident_memory_bytes"} {
+		e2eSeries(t, fams, name)
+	}
+	if v := e2eSeries(t, fams, "http_server_pool_workers"); v < 1 {
+		t.Errorf("pool workers %v", v)
+	}
+
+	// A separate, private address; the main listener no longer has /metrics.
+	s2 := e2eStart(t, e2eOptions{Root: root, Args: []string{"--metrics-addr", "127.0.0.1:0"}})
+	m := regexp.MustCompile(`metrics on (http://\S+)`).FindStringSubmatch(s2.Output())
+	if m == nil {
+		t.Fatalf("no metrics address in %q", s2.Output())
+	}
+	e2eMetrics(t, m[1])
+	if resp, _ := e2eDo(t, c, "GET", s2.URL("/metrics"), nil); resp.StatusCode != 404 {
+		t.Errorf("/metrics on the main listener with --metrics-addr: %d, want 404", resp.StatusCode)
+	}
+	s3 := e2eStart(t, e2eOptions{Root: root, Args: []string{"--metrics-addr", "off"}})
+	if resp, _ := e2eDo(t, c, "GET", s3.URL("/metrics"), nil); resp.StatusCode != 404 {
+		t.Errorf("/metrics with --metrics-addr off: %d, want 404", resp.StatusCode)
 	}
 }

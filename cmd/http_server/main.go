@@ -63,6 +63,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "http_server: listening on %s (root=%s, workers=%d, queue=%d, compat=%s, max-conns=%d%s)\n",
 		srv.reactor.Addr(), cfg.root, cfg.workers, cfg.queue, cfg.compat, srv.maxConns, srv.activated)
+	if srv.metricsURL != "" {
+		fmt.Fprintf(stdout, "http_server: metrics on %s\n", srv.metricsURL)
+	}
 	notify(fmt.Sprintf("READY=1\nSTATUS=serving on %s with %d workers", srv.reactor.Addr(), cfg.workers))
 	stopWatchdog := make(chan struct{})
 	defer close(stopWatchdog)
@@ -94,12 +97,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // server is the wired pipeline.
 type server struct {
-	maxConns  int
-	activated string // note for the start line when systemd passed the socket
-	counters  *stats.Counters
-	reactor   *reactor.Reactor
-	pool      *workers.Pool
-	files     *workers.Files
+	maxConns   int
+	activated  string // note for the start line when systemd passed the socket
+	metricsURL string // where /metrics is served when not on the main listener
+	counters   *stats.Counters
+	reactor    *reactor.Reactor
+	pool       *workers.Pool
+	files      *workers.Files
 }
 
 func start(cfg *config) (*server, error) {
@@ -107,16 +111,24 @@ func start(cfg *config) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	counters := &stats.Counters{}
+	counters := stats.New()
 	enc := &protocol.Encoder{Compat: cfg.compat, Server: "http_server"}
 	var pool *workers.Pool
 	if cfg.workers > 0 {
 		pool = workers.NewPool(cfg.workers, cfg.queue)
 	}
-	router, err := workers.NewRouter(workers.Config{
+	metrics := counters.Metrics()
+	metrics.Gauge("http_server_pool_workers", func() float64 { return float64(pool.Stats().Workers) })
+	metrics.Gauge("http_server_pool_workers_running", func() float64 { return float64(pool.Stats().Running) })
+	metrics.Gauge("http_server_pool_queue_depth", func() float64 { return float64(pool.Stats().Queued) })
+	rcfg := workers.Config{
 		Files: files, Compat: cfg.compat, WriteLimit: cfg.writeLimit, Dotfiles: cfg.dotfiles,
 		StateFile: cfg.stateFile, Encoder: enc, Stats: counters, Pool: pool,
-	})
+	}
+	if cfg.metricsAddr == "" {
+		rcfg.Metrics = metrics
+	}
+	router, err := workers.NewRouter(rcfg)
 	if err != nil {
 		if pool != nil {
 			pool.Stop()
@@ -167,6 +179,13 @@ func start(cfg *config) (*server, error) {
 		return nil, err
 	}
 	srv := &server{reactor: r, pool: pool, files: files, maxConns: opts.MaxConns, counters: counters}
+	if cfg.metricsAddr != "" && cfg.metricsAddr != "off" {
+		if srv.metricsURL, err = serveMetrics(cfg.metricsAddr, metrics); err != nil {
+			r.Close()
+			srv.close()
+			return nil, err
+		}
+	}
 	if lfd > 0 {
 		srv.activated = ", socket from the service manager"
 	}

@@ -1,0 +1,86 @@
+package stats
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+)
+
+// Metrics are the Prometheus series. VictoriaMetrics/metrics keeps them as
+// plain atomic counters with no registry locking on the hot path and no
+// dependencies; every series the reactor touches per response is created
+// up front, so recording one allocates nothing.
+type Metrics struct {
+	set      *metrics.Set
+	requests [numRoutes][6]*metrics.Counter // by route and status class (1xx..5xx; 0: other)
+	errors   map[int]*metrics.Counter       // error responses by status code
+	bytesOut *metrics.Counter
+	latency  *metrics.PrometheusHistogram
+}
+
+// errorCodes are the statuses this server answers with; others count as "other".
+var errorCodes = []int{400, 403, 404, 405, 408, 411, 412, 413, 414, 416, 417, 431, 500, 501, 503, 505}
+
+// latencyBuckets run from 100 µs to 60 s: small routes answer in
+// microseconds, downloads take seconds.
+var latencyBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+	0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}
+
+func newMetrics() *Metrics {
+	metrics.ExposeMetadata(true) // # HELP and # TYPE lines, as Prometheus parsers expect
+	m := &Metrics{set: metrics.NewSet(), errors: map[int]*metrics.Counter{}}
+	for r := Route(0); r < numRoutes; r++ {
+		for class := 1; class <= 5; class++ {
+			m.requests[r][class] = m.set.NewCounter(fmt.Sprintf(`http_server_responses_total{route=%q,code="%dxx"}`, r, class))
+		}
+	}
+	for _, code := range errorCodes {
+		m.errors[code] = m.set.NewCounter(fmt.Sprintf(`http_server_error_responses_total{code="%d"}`, code))
+	}
+	m.errors[0] = m.set.NewCounter(`http_server_error_responses_total{code="other"}`)
+	m.bytesOut = m.set.NewCounter("http_server_response_bytes_total")
+	m.latency = m.set.NewPrometheusHistogramExt("http_server_request_duration_seconds", latencyBuckets)
+	return m
+}
+
+// record counts one response. Called by the reactor as the response leaves.
+func (m *Metrics) record(route Route, status int, bytes int64, latency time.Duration) {
+	class := status / 100
+	if class < 1 || class > 5 || route >= numRoutes {
+		class, route = 5, RouteOther
+	}
+	m.requests[route][class].Inc()
+	if status >= 400 {
+		c, ok := m.errors[status]
+		if !ok {
+			c = m.errors[0]
+		}
+		c.Inc()
+	}
+	m.bytesOut.AddInt64(bytes)
+	if latency >= 0 {
+		m.latency.Update(latency.Seconds())
+	}
+}
+
+// Gauge registers a value read at scrape time.
+func (m *Metrics) Gauge(name string, f func() float64) { m.set.NewGauge(name, f) }
+
+// Write renders every series in the Prometheus text format.
+func (m *Metrics) Write(w io.Writer) { m.set.WritePrometheus(w) }
+
+// registerCounters exposes the counters the reactor keeps as atomics, read
+// at scrape time, and the process's own figures (memory, descriptors, CPU).
+func (c *Counters) registerCounters() {
+	c.metrics.set.RegisterMetricsWriter(func(w io.Writer) {
+		metrics.WriteGaugeUint64(w, "http_server_connections_open", uint64(max(c.Connections.Load(), 0)))
+		metrics.WriteCounterUint64(w, "http_server_connections_total", c.Accepted.Load())
+		metrics.WriteCounterUint64(w, "http_server_timeouts_total", c.TimedOut.Load())
+		metrics.WriteCounterUint64(w, "http_server_refused_connections_total", c.Refused.Load())
+		metrics.WriteCounterUint64(w, "http_server_accept_pauses_total", c.AcceptPaused.Load())
+		metrics.WriteCounterUint64(w, "http_server_pool_queue_full_total", c.QueueFull.Load())
+		metrics.WriteProcessMetrics(w)
+	})
+}
