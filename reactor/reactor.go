@@ -227,6 +227,10 @@ func (r *Reactor) Run() error {
 	r.tick()
 	for !r.stopping.Load() {
 		timeout := r.nextTimeout(r.maxSleep)
+		if r.acceptPaused != 0 {
+			// wake when accepting resumes, not a whole idle sleep later
+			timeout = min(timeout, max(0, int((r.acceptPaused-r.now()+999_999)/1_000_000)))
+		}
 		if len(r.stalled) > 0 && timeout > 1 {
 			timeout = 1 // a worker slot may free up without a completion
 		}
