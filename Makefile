@@ -6,7 +6,16 @@ LDFLAGS := -X main.version_=$(VERSION)
 SOURCES := $(shell find . -name '*.go' -not -name '*_test.go') go.mod go.sum
 ARGS    ?=
 
-.PHONY: all run test vet unit e2e bench fuzz clean
+# Where `make install` puts things; a packager runs
+# `make install PREFIX=/usr DESTDIR=/tmp/pkgroot`.
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+BINDIR     ?= $(PREFIX)/bin
+SYSCONFDIR ?= /etc
+UNITDIR    ?= /lib/systemd/system
+INSTALL    ?= install
+
+.PHONY: all run test vet unit e2e bench fuzz clean install uninstall check-units
 
 all: $(BIN)
 
@@ -19,7 +28,7 @@ run: all
 
 # vet, every package's tests with the race detector, and the end-to-end
 # tests against the freshly built binary.
-test: vet all
+test: vet all check-units
 	HTTP_SERVER_BIN=$(CURDIR)/$(BIN) $(GO) test -race -count=1 -timeout 15m ./...
 
 vet:
@@ -48,3 +57,33 @@ fuzz:
 
 clean:
 	rm -f $(BIN)
+
+# The binary, the systemd units (ExecStart= and the configuration path
+# rewritten to BINDIR and SYSCONFDIR) and the example configuration, which
+# never replaces one already there.
+install: all
+	$(INSTALL) -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(UNITDIR)"
+	$(INSTALL) -m 0755 $(BIN) "$(DESTDIR)$(BINDIR)/http_server"
+	sed -e 's|/usr/local/bin/http_server|$(BINDIR)/http_server|g' \
+	    -e 's|/etc/http_server/|$(SYSCONFDIR)/http_server/|g' \
+	    configs/http_server.service >"$(DESTDIR)$(UNITDIR)/http_server.service"
+	chmod 0644 "$(DESTDIR)$(UNITDIR)/http_server.service"
+	$(INSTALL) -m 0644 configs/http_server.socket "$(DESTDIR)$(UNITDIR)/http_server.socket"
+	@conf="$(DESTDIR)$(SYSCONFDIR)/http_server/http_server.toml"; \
+	if [ ! -f configs/http_server.toml ]; then :; \
+	elif [ -e "$$conf" ]; then echo "kept $$conf (the new example is configs/http_server.toml)"; \
+	else echo "$(INSTALL) -D -m 0644 configs/http_server.toml $$conf"; \
+	     $(INSTALL) -D -m 0644 configs/http_server.toml "$$conf"; fi
+
+# Removes the binary and the units. The configuration stays, like a
+# package's conffile: it may hold the operator's changes.
+uninstall:
+	rm -f "$(DESTDIR)$(BINDIR)/http_server" \
+	      "$(DESTDIR)$(UNITDIR)/http_server.service" "$(DESTDIR)$(UNITDIR)/http_server.socket"
+	@conf="$(DESTDIR)$(SYSCONFDIR)/http_server/http_server.toml"; \
+	if [ -e "$$conf" ]; then echo "kept $$conf; remove it by hand if it is no longer wanted"; fi
+
+# systemd-analyze verify and security on configs/http_server.{service,socket};
+# skipped (exit 0) where systemd-analyze is missing.
+check-units:
+	sh configs/check-units.sh

@@ -1,6 +1,8 @@
 package reactor
 
 import (
+	"net/netip"
+
 	"http_server/protocol"
 
 	"golang.org/x/sys/unix"
@@ -40,6 +42,8 @@ type conn struct {
 	idleSince int64
 
 	timerAt int64 // deadline of this connection's entry in the timer heap (0: none)
+
+	peer netip.AddrPort // the client, read only when the access log is on
 }
 
 func (c *conn) id() uint64 { return uint64(c.gen)<<32 | uint64(uint32(c.slot)) }

@@ -2,7 +2,7 @@ package reactor
 
 import (
 	"fmt"
-	"os"
+	"log/slog"
 
 	"http_server/protocol"
 
@@ -57,7 +57,7 @@ func (j *job) serveOne(h Handler, req *protocol.Request) (more bool) {
 	before := len(j.out.Items)
 	defer func() {
 		if p := recover(); p != nil {
-			fmt.Fprintf(os.Stderr, "http_server: handler panic: %v\n", p)
+			slog.Error("handler panic", "panic", fmt.Sprint(p), "path", string(req.Path))
 			j.truncate(before)
 			j.r.enc.Encode(&j.out, req, &protocol.Reply{Status: 500, ContentType: "text/plain; charset=utf-8",
 				Body: []byte("Internal Server Error\n"), Close: true})

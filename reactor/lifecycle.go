@@ -1,8 +1,8 @@
 package reactor
 
 import (
-	"fmt"
-	"os"
+	"log/slog"
+	"net/netip"
 
 	"http_server/protocol"
 	"http_server/stats"
@@ -29,16 +29,16 @@ func (r *Reactor) acceptAll() {
 			r.stats.AcceptPaused.Add(1)
 			if !r.acceptLogged {
 				r.acceptLogged = true
-				fmt.Fprintf(os.Stderr, "http_server: accept: %v; pausing accepts for %v at a time until descriptors free up\n", err, acceptPause)
+				slog.Warn("accept: out of descriptors or memory; pausing accepts until they free up", "err", err, "pause", acceptPause.String())
 			}
 			return
 		default:
-			fmt.Fprintf(os.Stderr, "http_server: accept: %v\n", err)
+			slog.Error("accept", "err", err)
 			return
 		}
 		if r.acceptLogged {
 			r.acceptLogged = false
-			fmt.Fprintln(os.Stderr, "http_server: accepting again")
+			slog.Info("accepting again")
 		}
 		if r.opts.MaxConns > 0 && r.table.open >= r.opts.MaxConns {
 			r.refuse(fd)
@@ -48,6 +48,9 @@ func (r *Reactor) acceptAll() {
 		c := r.table.alloc(fd)
 		c.events = unix.EPOLLIN
 		c.idleSince = r.now()
+		if r.access != nil {
+			c.peer = peerOf(fd)
+		}
 		if err := r.poll.add(fd, c.events, c.slot, c.gen); err != nil {
 			unix.Close(fd)
 			r.table.release(c)
@@ -119,7 +122,7 @@ func (r *Reactor) finishConn(c *conn) {
 // that actually left.
 func (r *Reactor) abort(c *conn) {
 	if c.job != nil && !c.queued {
-		r.recordPartial(c.job)
+		r.recordPartial(c, c.job)
 	}
 	r.closeConn(c)
 }
@@ -191,4 +194,19 @@ func (r *Reactor) timeout(c *conn) {
 	default:
 		r.abort(c) // idle, a stalled writer, or a lingering close that took too long
 	}
+}
+
+// peerOf reads the client's address for the access log.
+func peerOf(fd int) netip.AddrPort {
+	sa, err := unix.Getpeername(fd)
+	if err != nil {
+		return netip.AddrPort{}
+	}
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port))
+	case *unix.SockaddrInet6:
+		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr), uint16(a.Port))
+	}
+	return netip.AddrPort{}
 }

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"http_server/logging"
 	"http_server/protocol"
 	"http_server/stats"
 
@@ -62,6 +63,8 @@ type Options struct {
 	// loop from a stuck one at that resolution (0: one second).
 	Heartbeat time.Duration
 
+	AccessLog *logging.Access // one line per response, formatted here and written off the loop (nil: off)
+
 	MaxConns    int  // open connections; past it new ones get 503 and close (0: no cap)
 	MaxRequests int  // requests served per connection before it closes (0: no cap)
 	Expect      bool // honour Expect: 100-continue (modern mode)
@@ -83,6 +86,8 @@ type Reactor struct {
 	parser   protocol.Parser
 	enc      *protocol.Encoder
 	stats    *stats.Counters
+	access   *logging.Access
+	entry    logging.Entry // reused for each access-log line
 	maxBuf   int
 	maxSleep int // milliseconds an idle loop sleeps at most
 
@@ -130,7 +135,7 @@ func New(o Options) (*Reactor, error) {
 	}
 	r := &Reactor{
 		opts: o, handler: o.Handler, pool: o.Pool, parser: o.Parser, enc: o.Encoder,
-		stats: o.Stats, lfd: lfd, addr: addr, epoch: time.Now(),
+		stats: o.Stats, access: o.AccessLog, lfd: lfd, addr: addr, epoch: time.Now(),
 		// Room for a head and a body; a chunked body's framing gets twice
 		// the body limit plus a margin before it counts as too large.
 		maxBuf:   o.Parser.Limits.MaxHeaderBytes + 2*int(o.MaxBody) + 4096,

@@ -4,9 +4,9 @@ import (
 	"time"
 	"unsafe"
 
-	"http_server/stats"
-
+	"http_server/logging"
 	"http_server/protocol"
+	"http_server/stats"
 
 	"golang.org/x/sys/unix"
 )
@@ -71,6 +71,7 @@ func (r *Reactor) flush(c *conn) {
 		}
 		// items[cur] is completely out.
 		r.stats.Record(stats.Route(it.Route), it.Status, int64(it.Head.Len()), it.BodyLen(), time.Duration(r.now()-j.arrived))
+		r.logAccess(c, j, it.Status, it.BodyLen())
 		closeItemFile(it)
 		j.cur++
 		j.fileSent = 0
@@ -122,8 +123,27 @@ func (r *Reactor) waitWritable(c *conn) {
 	}
 }
 
+// logAccess writes the access-log line for the response to j.reqs[j.cur].
+// The request's bytes are still intact: the buffer is not compacted while
+// its job is being written.
+func (r *Reactor) logAccess(c *conn, j *job, status int, bytes int64) {
+	if r.access == nil || j.cur >= j.n {
+		return
+	}
+	req := &j.reqs[j.cur]
+	e := &r.entry
+	*e = logging.Entry{Time: time.Now(), Peer: c.peer, Method: req.Method, Target: req.Target,
+		Minor: req.Minor, Status: status, Bytes: bytes, Duration: time.Duration(r.now() - j.arrived)}
+	if len(req.Method) == 0 {
+		e.Minor = -1
+	}
+	e.Referer, _ = req.HeaderValue("referer")
+	e.UserAgent, _ = req.HeaderValue("user-agent")
+	r.access.Log(e)
+}
+
 // recordPartial counts the response cut short on c by what actually left.
-func (r *Reactor) recordPartial(j *job) {
+func (r *Reactor) recordPartial(c *conn, j *job) {
 	if j.cur >= len(j.out.Items) {
 		return
 	}
@@ -132,5 +152,6 @@ func (r *Reactor) recordPartial(j *job) {
 	body := int64(max(j.pos-it.Head.End, 0)) + j.fileSent
 	if head > 0 || body > 0 {
 		r.stats.Record(stats.Route(it.Route), it.Status, head, body, time.Duration(r.now()-j.arrived))
+		r.logAccess(c, j, it.Status, body)
 	}
 }

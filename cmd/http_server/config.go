@@ -37,11 +37,15 @@ type config struct {
 	dotfiles        bool
 	shutdownTimeout time.Duration
 
-	stateFile   string
-	metricsAddr string
-	configFile  string
-	checkConfig bool
-	printConfig bool
+	stateFile       string
+	metricsAddr     string
+	logFormat       string
+	logLevel        string
+	accessLog       string
+	accessLogFormat string
+	configFile      string
+	checkConfig     bool
+	printConfig     bool
 
 	flags  *pflag.FlagSet
 	source map[string]string // where each option not at its default came from
@@ -85,6 +89,10 @@ func newFlagSet(c *config) (*pflag.FlagSet, *string, *string) {
 	dotfiles := fs.String("dotfiles", "deny", "files and directories whose name starts with a dot: deny (404) or allow")
 	fs.StringVar(&c.stateFile, "state-file", "", "file that keeps the /write value across restarts, written atomically before each write is answered (empty: memory only)")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "", `where /metrics (Prometheus) is served: "" on the main listener, "off", or host:port for a separate listener that is not public`)
+	fs.StringVar(&c.logFormat, "log-format", "text", "server log on standard error: text or json")
+	fs.StringVar(&c.logLevel, "log-level", "info", "server log level: debug, info, warn or error")
+	fs.StringVar(&c.accessLog, "access-log", "off", `access log: a file path, "-" for standard output, or "off"; SIGHUP reopens the file`)
+	fs.StringVar(&c.accessLogFormat, "access-log-format", "combined", "access log format: combined (as nginx and Apache) or json")
 	fs.StringVar(&c.configFile, "config", "", "TOML configuration file (see configs/http_server.toml)")
 	fs.BoolVar(&c.checkConfig, "check-config", false, "validate the configuration (and the document root), print the result and exit 0 or 1")
 	fs.BoolVar(&c.printConfig, "print-config", false, "print the effective configuration as TOML and exit")
@@ -150,6 +158,17 @@ func parseConfigEnv(args []string, stdout io.Writer, portFile string, env func(s
 		c.dotfiles = true
 	default:
 		return nil, c.optionError("dotfiles", fmt.Sprintf("must be deny or allow, not %q", *dotfiles))
+	}
+	for name, v := range map[string]string{"log-format": c.logFormat, "access-log-format": c.accessLogFormat} {
+		if v != "text" && v != "json" && v != "combined" || (name == "log-format" && v == "combined") ||
+			(name == "access-log-format" && v == "text") {
+			return nil, c.optionError(name, fmt.Sprintf("%q is not a format this option knows", v))
+		}
+	}
+	switch c.logLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return nil, c.optionError("log-level", fmt.Sprintf("must be debug, info, warn or error, not %q", c.logLevel))
 	}
 	c.flags = fs
 	return c, c.validate()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -110,7 +111,7 @@ func TestE2EDaemonSocketActivation(t *testing.T) {
 	l.Close() // the duplicate in f keeps the socket listening
 	s := e2eStart(t, e2eOptions{Env: []string{"LISTEN_FDS=1"}, PidEnv: []string{"LISTEN_PID"}, Files: []*os.File{f}})
 	f.Close()
-	if s.Addr != addr || !strings.Contains(s.Line, "socket from the service manager") {
+	if s.Addr != addr || !strings.Contains(s.Line, "from the service manager") {
 		t.Fatalf("start line %q, want the passed socket %s", s.Line, addr)
 	}
 	resp, body := e2eDo(t, e2eClient(t), "GET", "http://"+addr+"/ping", nil)
@@ -311,7 +312,7 @@ func TestE2EDaemonMetrics(t *testing.T) {
 
 	// A separate, private address; the main listener no longer has /metrics.
 	s2 := e2eStart(t, e2eOptions{Root: root, Args: []string{"--metrics-addr", "127.0.0.1:0"}})
-	m := regexp.MustCompile(`metrics on (http://\S+)`).FindStringSubmatch(s2.Output())
+	m := regexp.MustCompile(`metrics on (http://[^\s"]+)`).FindStringSubmatch(s2.Output())
 	if m == nil {
 		t.Fatalf("no metrics address in %q", s2.Output())
 	}
@@ -323,4 +324,69 @@ func TestE2EDaemonMetrics(t *testing.T) {
 	if resp, _ := e2eDo(t, c, "GET", s3.URL("/metrics"), nil); resp.StatusCode != 404 {
 		t.Errorf("/metrics with --metrics-addr off: %d, want 404", resp.StatusCode)
 	}
+}
+
+// The access log has one Combined Log Format line per response, JSON on
+// request, and SIGHUP reopens the file after logrotate moved it.
+func TestE2EDaemonAccessLog(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "access.log")
+	s := e2eStart(t, e2eOptions{Args: []string{"--access-log", path}})
+	c := e2eClient(t)
+	req, _ := http.NewRequest("GET", s.URL("/ping?x=\"1\""), nil)
+	req.Header.Set("User-Agent", "e2e-agent")
+	req.Header.Set("Referer", "http://example/")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	e2eDo(t, c, "GET", s.URL("/missing"), nil)
+	lines := e2eAwaitLines(t, path, 2)
+	re := regexp.MustCompile(`^127\.0\.0\.1 - - \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "GET /ping\?x=\\x221\\x22 HTTP/1\.1" 200 4 "http://example/" "e2e-agent"$`)
+	if !re.MatchString(lines[0]) {
+		t.Errorf("combined line: %q", lines[0])
+	}
+	if !strings.Contains(lines[1], `"GET /missing HTTP/1.1" 404 `) {
+		t.Errorf("404 line: %q", lines[1])
+	}
+	os.Rename(path, path+".1")
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	time.Sleep(200 * time.Millisecond)
+	e2eDo(t, c, "GET", s.URL("/ping"), nil)
+	if l := e2eAwaitLines(t, path, 1); !strings.Contains(l[0], `"GET /ping HTTP/1.1" 200 4`) {
+		t.Errorf("after SIGHUP: %q", l[0])
+	}
+	if s.exited() {
+		t.Fatal("SIGHUP stopped the server")
+	}
+
+	jsonPath := filepath.Join(dir, "access.json")
+	s2 := e2eStart(t, e2eOptions{Args: []string{"--access-log", jsonPath, "--access-log-format", "json", "--log-format", "json"}})
+	e2eDo(t, c, "GET", s2.URL("/echo"), nil)
+	var m map[string]any
+	if err := json.Unmarshal([]byte(e2eAwaitLines(t, jsonPath, 1)[0]), &m); err != nil {
+		t.Fatal(err)
+	}
+	if m["target"] != "/echo" || m["status"] != 200.0 || m["remote"] != "127.0.0.1" {
+		t.Errorf("json access line: %v", m)
+	}
+	var start map[string]any
+	if err := json.Unmarshal([]byte(s2.Line), &start); err != nil || start["level"] != "INFO" {
+		t.Errorf("--log-format json start line %q: %v", s2.Line, err)
+	}
+}
+
+func e2eAwaitLines(t *testing.T, path string, n int) []string {
+	t.Helper()
+	for i := 0; i < 300; i++ {
+		b, _ := os.ReadFile(path)
+		if lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n"); len(b) > 0 && len(lines) >= n {
+			return lines
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	b, _ := os.ReadFile(path)
+	t.Fatalf("%s: %q, want %d lines", path, b, n)
+	return nil
 }

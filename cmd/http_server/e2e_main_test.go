@@ -192,14 +192,16 @@ func e2eStart(t testing.TB, o e2eOptions) *e2eServer {
 
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if m := e2eListenRE.FindStringSubmatch(s.stdout.String()); m != nil {
+		// The start line is a log record on stderr, in the text or JSON format.
+		if m := e2eListenRE.FindStringSubmatch(s.stderr.String()); m != nil {
 			s.Port, _ = strconv.Atoi(m[2])
 			s.Addr = net.JoinHostPort(m[1], m[2])
-			line := s.stdout.String()
-			if i := strings.IndexByte(line, '\n'); i >= 0 {
-				line = line[:i]
+			for _, line := range strings.Split(s.stderr.String(), "\n") {
+				if strings.Contains(line, "listening on") {
+					s.Line = line
+					break
+				}
 			}
-			s.Line = line
 			break
 		}
 		if s.exited() {

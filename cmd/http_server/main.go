@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"slices"
 	"syscall"
 	"time"
 
+	"http_server/logging"
 	"http_server/protocol"
 	"http_server/reactor"
 	"http_server/stats"
@@ -56,15 +58,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "http_server: configuration ok")
 		return 0
 	}
-	srv, err := start(cfg)
+	logw, err := setupLogging(cfg, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "http_server: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "http_server: listening on %s (root=%s, workers=%d, queue=%d, compat=%s, max-conns=%d%s)\n",
-		srv.reactor.Addr(), cfg.root, cfg.workers, cfg.queue, cfg.compat, srv.maxConns, srv.activated)
+	defer logw.Close()
+	srv, err := start(cfg)
+	if err != nil {
+		slog.Error(err.Error())
+		return 1
+	}
+	attrs := []any{"root", cfg.root, "workers", cfg.workers, "queue", cfg.queue,
+		"compat", cfg.compat.String(), "max_conns", srv.maxConns}
+	if srv.activated != "" {
+		attrs = append(attrs, "socket", srv.activated)
+	}
+	slog.Info("listening on "+srv.reactor.Addr().String(), attrs...)
 	if srv.metricsURL != "" {
-		fmt.Fprintf(stdout, "http_server: metrics on %s\n", srv.metricsURL)
+		slog.Info("metrics on " + srv.metricsURL)
 	}
 	notify(fmt.Sprintf("READY=1\nSTATUS=serving on %s with %d workers", srv.reactor.Addr(), cfg.workers))
 	stopWatchdog := make(chan struct{})
@@ -77,28 +89,38 @@ func run(args []string, stdout, stderr io.Writer) int {
 		// First signal: drain, cut short after the shutdown timeout.
 		// Second signal: leave at once.
 		s := <-sig
-		fmt.Fprintf(stdout, "http_server: %v: draining (at most %v)\n", s, cfg.shutdownTimeout)
+		slog.Info("draining", "signal", s.String(), "at_most", cfg.shutdownTimeout.String())
 		notify(fmt.Sprintf("STOPPING=1\nSTATUS=draining, at most %v", cfg.shutdownTimeout))
 		srv.reactor.Drain()
 		timer := time.AfterFunc(cfg.shutdownTimeout, srv.reactor.Stop)
 		defer timer.Stop()
 		s = <-sig
-		fmt.Fprintf(stderr, "http_server: %v again: exiting now\n", s)
+		slog.Warn("exiting now", "signal", s.String())
+		logw.Close()
 		os.Exit(1)
+	}()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		for range hup {
+			srv.reopenLogs()
+		}
 	}()
 	err = srv.reactor.Run()
 	srv.close()
 	if err != nil {
-		fmt.Fprintf(stderr, "http_server: %v\n", err)
+		slog.Error(err.Error())
 		return 1
 	}
+	slog.Info("stopped")
 	return 0
 }
 
 // server is the wired pipeline.
 type server struct {
+	access     *logging.Access // nil when the access log is off
 	maxConns   int
-	activated  string // note for the start line when systemd passed the socket
+	activated  string // "from the service manager" under socket activation
 	metricsURL string // where /metrics is served when not on the main listener
 	counters   *stats.Counters
 	reactor    *reactor.Reactor
@@ -139,7 +161,12 @@ func start(cfg *config) (*server, error) {
 	limits := protocol.DefaultLimits
 	limits.MaxHeaderBytes = cfg.maxHeaderBytes
 	limits.MaxRequestLine = min(limits.MaxRequestLine, cfg.maxHeaderBytes)
-	lfd, err := activatedListener(os.Stderr)
+	access, err := openAccessLog(cfg)
+	if err != nil {
+		files.Close()
+		return nil, err
+	}
+	lfd, err := activatedListener()
 	if err != nil {
 		files.Close()
 		return nil, err
@@ -157,6 +184,9 @@ func start(cfg *config) (*server, error) {
 		MaxConns:      cfg.maxConns,
 		MaxRequests:   cfg.maxRequests,
 		Expect:        cfg.compat == protocol.Modern,
+	}
+	if access != nil {
+		opts.AccessLog = access
 	}
 	if wd, err := daemon.SdWatchdogEnabled(false); err == nil && wd > 0 {
 		opts.Heartbeat = wd / 4 // watchdog() checks for a turn within wd/2
@@ -178,7 +208,7 @@ func start(cfg *config) (*server, error) {
 		files.Close()
 		return nil, err
 	}
-	srv := &server{reactor: r, pool: pool, files: files, maxConns: opts.MaxConns, counters: counters}
+	srv := &server{reactor: r, pool: pool, files: files, maxConns: opts.MaxConns, counters: counters, access: access}
 	if cfg.metricsAddr != "" && cfg.metricsAddr != "off" {
 		if srv.metricsURL, err = serveMetrics(cfg.metricsAddr, metrics); err != nil {
 			r.Close()
@@ -187,7 +217,7 @@ func start(cfg *config) (*server, error) {
 		}
 	}
 	if lfd > 0 {
-		srv.activated = ", socket from the service manager"
+		srv.activated = "from the service manager"
 	}
 	return srv, nil
 }
@@ -202,9 +232,26 @@ func defaultMaxConns() int {
 	return max(16, int(lim.Cur-32)/2)
 }
 
+// reopenLogs answers SIGHUP: the access log file is reopened, so logrotate
+// can move it away. Nothing else is reloaded; other settings need a restart.
+func (s *server) reopenLogs() {
+	if s.access == nil {
+		slog.Info("SIGHUP: no access log file to reopen")
+		return
+	}
+	if err := s.access.Writer().Reopen(); err != nil {
+		slog.Error("SIGHUP: reopening the access log", "err", err)
+		return
+	}
+	slog.Info("SIGHUP: access log reopened")
+}
+
 func (s *server) close() {
 	if s.pool != nil {
 		s.pool.Stop()
 	}
 	s.files.Close()
+	if s.access != nil {
+		s.access.Writer().Close()
+	}
 }

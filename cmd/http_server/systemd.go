@@ -2,7 +2,7 @@ package main
 
 import (
 	"fmt"
-	"io"
+	"log/slog"
 	"time"
 
 	"http_server/reactor"
@@ -20,7 +20,7 @@ func notify(state string) { _, _ = daemon.SdNotify(false, state) }
 // activatedListener returns the first socket systemd passed with
 // LISTEN_FDS (socket activation), or 0. The descriptor is duplicated so that
 // no *os.File (and its finalizer) owns it.
-func activatedListener(log io.Writer) (int, error) {
+func activatedListener() (int, error) {
 	files := activation.Files(true)
 	if len(files) == 0 {
 		return 0, nil
@@ -31,7 +31,7 @@ func activatedListener(log io.Writer) (int, error) {
 		}
 	}()
 	if len(files) > 1 {
-		fmt.Fprintf(log, "http_server: %d sockets passed by the service manager; using the first\n", len(files))
+		slog.Warn("more than one socket passed by the service manager; using the first", "sockets", len(files))
 	}
 	fd, err := unix.FcntlInt(files[0].Fd(), unix.F_DUPFD_CLOEXEC, 3)
 	if err != nil {
