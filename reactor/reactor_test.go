@@ -272,15 +272,7 @@ func TestCompletionForClosedConnection(t *testing.T) {
 			h.text(req, out, req.Path)
 			return
 		}
-		f, err := os.Open(name)
-		if err != nil {
-			panic(err)
-		}
-		fd, err := dupFd(f)
-		f.Close()
-		if err != nil {
-			panic(err)
-		}
+		fd := openFd(name)
 		opened <- fd
 		<-release
 		h.enc.Encode(out, req, &protocol.Reply{Status: 200, HasFile: true,

@@ -55,15 +55,7 @@ func TestSlowReaderGetsEveryByte(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := &testHandler{serve: func(h *testHandler, req *protocol.Request, out *protocol.Batch) {
-		f, err := os.Open(name)
-		if err != nil {
-			panic(err)
-		}
-		fd, err := dupFd(f)
-		f.Close()
-		if err != nil {
-			panic(err)
-		}
+		fd := openFd(name)
 		h.enc.Encode(out, req, &protocol.Reply{Status: 200, HasFile: true,
 			File: protocol.FileSegment{Fd: fd, Len: int64(len(data))}})
 	}}
@@ -126,15 +118,7 @@ func TestWriteStall(t *testing.T) {
 	}
 	opened := make(chan int, 1)
 	h := &testHandler{serve: func(h *testHandler, req *protocol.Request, out *protocol.Batch) {
-		f, err := os.Open(name)
-		if err != nil {
-			panic(err)
-		}
-		fd, err := dupFd(f)
-		f.Close()
-		if err != nil {
-			panic(err)
-		}
+		fd := openFd(name)
 		opened <- fd
 		h.enc.Encode(out, req, &protocol.Reply{Status: 200, HasFile: true,
 			File: protocol.FileSegment{Fd: fd, Len: 32 << 20}})
