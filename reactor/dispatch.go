@@ -17,10 +17,13 @@ func (r *Reactor) newJob(c *conn) *job {
 	return j
 }
 
-// recycle closes what j still owns and keeps it for reuse.
+// recycle closes what j still owns and keeps it for reuse, up to a bound:
+// a burst of many connections must not leave a job per connection behind.
 func (r *Reactor) recycle(j *job) {
 	j.reset()
-	r.jobs = append(r.jobs, j)
+	if len(r.jobs) < maxFreeJobs {
+		r.jobs = append(r.jobs, j)
+	}
 }
 
 // dispatch hands j to the pool without blocking. When the pool's queue is

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -75,6 +74,8 @@ const (
 	sendfileChunk = 2 << 20 // nginx's sendfile_max_chunk
 	sendBudget    = 4 << 20 // per connection per wake-up, so one download cannot starve others
 	yieldCap      = 50 * time.Microsecond
+	maxFreeBufs   = 256 // recycled 4 KiB read buffers kept: 1 MiB
+	maxFreeJobs   = 256 // recycled jobs kept
 	acceptPause   = 100 * time.Millisecond
 )
 
@@ -227,8 +228,7 @@ func (r *Reactor) tick() { r.clock = int64(time.Since(r.epoch)) }
 // and every job back from the pool.
 func (r *Reactor) Run() error {
 	defer r.release()
-	runtime.LockOSThread() // the loop's thread stays warm in its caches
-	defer runtime.UnlockOSThread()
+
 	r.tick()
 	for !r.stopping.Load() {
 		timeout := r.nextTimeout(r.maxSleep)

@@ -264,9 +264,11 @@ func (r *Reactor) getBuf() []byte {
 	return make([]byte, 0, readBufSize)
 }
 
-// putBuf keeps standard-size buffers for reuse; grown ones go to the GC.
+// putBuf keeps standard-size buffers for reuse; grown ones, and more than
+// the busy connections of a moment need, go to the GC, so that a crowd of
+// idle keep-alive connections does not pin a buffer each (invariant 7).
 func (r *Reactor) putBuf(b []byte) {
-	if cap(b) == readBufSize && len(r.bufs) < 4096 {
+	if cap(b) == readBufSize && len(r.bufs) < maxFreeBufs {
 		r.bufs = append(r.bufs, b[:0])
 	}
 }
