@@ -1,6 +1,7 @@
 # The two commands a new user needs: `make run` and `make test`.
 GO      ?= go
 BIN     := http_server
+LOADTEST_BIN := loadtest
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version_=$(VERSION)
 SOURCES := $(shell find . -name '*.go' -not -name '*_test.go') go.mod go.sum
@@ -15,12 +16,24 @@ SYSCONFDIR ?= /etc
 UNITDIR    ?= /lib/systemd/system
 INSTALL    ?= install
 
-.PHONY: all run test vet unit e2e bench fuzz clean install uninstall check-units
+.PHONY: all run test vet unit e2e bench bench-compare fuzz clean install uninstall check-units loadtest loadtest-bin
 
-all: $(BIN)
+all: $(BIN) loadtest-bin
 
 $(BIN): $(SOURCES)
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $@ ./cmd/http_server
+
+# ./loadtest, the load-test tool. Phony because "loadtest" is also the
+# target that runs it; go build relinks only when a source changed.
+loadtest-bin:
+	$(GO) build -trimpath -o $(LOADTEST_BIN) ./cmd/loadtest
+
+# A quick sweep (under 3 minutes): pool sizes 0-64, four scenarios, 3
+# repeats, 1 s each; table on stdout, CSV, JSON and SVG under
+# loadtest-results/. More flags: make loadtest LOADTEST_ARGS="--server-cpus 0 --client-cpus 1"
+LOADTEST_ARGS ?=
+loadtest: all
+	./$(LOADTEST_BIN) sweep --quick --server ./$(BIN) $(LOADTEST_ARGS)
 
 # Builds and starts the server with its defaults (port from ./port.txt, else 8080).
 run: all
@@ -46,6 +59,13 @@ e2e: all
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./protocol/ ./reactor/
 
+# Throughput, memory and syscalls against nginx (and, with
+# BENCH_ARGS=--peers, fasthttp, gnet and net/http), CPUs pinned, rounds
+# alternated; prints Markdown tables. See bench/README.md. Runs as root.
+BENCH_ARGS ?=
+bench-compare:
+	bench/compare.sh $(BENCH_ARGS)
+
 # Every fuzz target, one after another, FUZZTIME each.
 FUZZTIME ?= 60s
 fuzz:
@@ -56,7 +76,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzFilesOpen$$' -fuzztime $(FUZZTIME) ./workers/
 
 clean:
-	rm -f $(BIN)
+	rm -f $(BIN) $(LOADTEST_BIN)
 
 # The binary, the systemd units (ExecStart= and the configuration path
 # rewritten to BINDIR and SYSCONFDIR) and the example configuration, which

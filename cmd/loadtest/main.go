@@ -1,0 +1,404 @@
+// Command loadtest drives http_server with load and compares pool sizes.
+//
+//	loadtest sweep [flags]        start the server per configuration, run scenarios, write results
+//	loadtest run --addr H:P       one run against a server that is already running
+//	loadtest compare-wrk [flags]  validate the generator against wrk on GET /ping
+//	loadtest fixtures DIR         write the fixture files (for a server started by hand)
+//
+// See the README's "Load tests" section.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
+
+	"http_server/internal/loadtest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:]))
+}
+
+const usage = `loadtest: load tests of http_server that compare pool sizes
+
+usage:
+  loadtest sweep [flags]        start ./http_server for each pool and queue size, run the
+                                scenarios, print a table, write CSV, JSON and an SVG chart
+  loadtest run --addr H:P [flags]
+                                one run against a server that is already running
+  loadtest compare-wrk [flags]  the generator and wrk alternately on GET /ping, same
+                                connections and duration: how far apart they are
+  loadtest fixtures DIR         write the fixture files into DIR (--root for a server
+                                started by hand)
+
+'loadtest COMMAND --help' lists the flags of each.
+
+scenarios:
+`
+
+func run(ctx context.Context, args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(os.Stderr, usage+loadtest.ScenarioHelp())
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	var err error
+	switch args[0] {
+	case "sweep":
+		err = sweep(ctx, args[1:])
+	case "run":
+		err = runOne(ctx, args[1:])
+	case "compare-wrk":
+		err = compareWrk(ctx, args[1:])
+	case "fixtures":
+		err = fixtures(args[1:])
+	default:
+		fmt.Fprintf(os.Stderr, "loadtest: unknown command %q\n\n%s%s", args[0], usage, loadtest.ScenarioHelp())
+		return 2
+	}
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, pflag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		return 2
+	default:
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		return 1
+	}
+}
+
+type usageError struct{ error }
+
+func newFlags(name, synopsis string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SortFlags = false
+	fs.Usage = func() {
+		fmt.Fprintf(os.Stderr, "usage: loadtest %s\n\nflags:\n%s", synopsis, fs.FlagUsages())
+		if name == "sweep" || name == "run" {
+			fmt.Fprintf(os.Stderr, "\nscenarios:\n%s", loadtest.ScenarioHelp())
+		}
+	}
+	return fs
+}
+
+func parse(fs *pflag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 && fs.Name() != "fixtures" {
+		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	return nil
+}
+
+func defaultServerBin() string {
+	if b := os.Getenv("HTTP_SERVER_BIN"); b != "" {
+		return b
+	}
+	return "./http_server"
+}
+
+// pinClient pins this process to cpus, and returns the CPU list it had
+// before (for a server that must not inherit the pinning).
+func pinClient(cpus string) (before string, err error) {
+	if cpus == "" {
+		return "", nil
+	}
+	list, err := loadtest.ParseCPUList(cpus)
+	if err != nil {
+		return "", usageError{fmt.Errorf("--client-cpus: %w", err)}
+	}
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err == nil {
+		var all []string
+		for c := 0; c < 1024; c++ {
+			if set.IsSet(c) {
+				all = append(all, strconv.Itoa(c))
+			}
+		}
+		before = strings.Join(all, ",")
+	}
+	return before, loadtest.PinProcess(list)
+}
+
+func checkCPUs(flag, s string) error {
+	if s == "" {
+		return nil
+	}
+	if _, err := loadtest.ParseCPUList(s); err != nil {
+		return usageError{fmt.Errorf("%s: %w", flag, err)}
+	}
+	return nil
+}
+
+func sweep(ctx context.Context, args []string) error {
+	fs := newFlags("sweep", "sweep [flags]")
+	server := fs.String("server", defaultServerBin(), "http_server binary to start (default: $HTTP_SERVER_BIN, else ./http_server)")
+	quick := fs.Bool("quick", false, "the quick sweep of 'make loadtest': scenarios ping,small-file,many-files,mixed; --duration 1s --warmup 500ms (flags given explicitly still win)")
+	scen := fs.String("scenarios", "ping,echo,write-read,small-file,many-files,file-1m,large-file,mixed", "comma-separated scenarios, or 'all'")
+	workers := fs.IntSlice("workers", []int{0, 1, 2, 4, 8, 16, 64}, "pool sizes (--workers of the server); 0 runs handlers inline, the baseline")
+	queues := fs.IntSlice("queues", []int{1024}, "queue sizes (--queue of the server)")
+	repeats := fs.Int("repeats", 3, "measurements of each point; the table shows the median and the spread")
+	duration := fs.Duration("duration", 5*time.Second, "measured time of each run")
+	warmup := fs.Duration("warmup", time.Second, "load before each measurement, excluded from the figures")
+	conns := fs.IntP("connections", "c", 50, "concurrent keep-alive connections (closed loop)")
+	largeConns := fs.Int("large-conns", 4, "concurrent 1 GiB downloads in the large-file scenario")
+	pipeline := fs.Int("pipeline", 1, "requests in flight per connection (1: no pipelining)")
+	serverCPUs := fs.String("server-cpus", "", "pin the server to these CPUs (taskset -c list, e.g. 0)")
+	clientCPUs := fs.String("client-cpus", "", "pin the load generator to these CPUs (e.g. 1)")
+	out := fs.String("out", "", "output directory (default loadtest-results/YYYYMMDD-HHMMSS)")
+	fixturesDir := fs.String("fixtures", "", "fixtures directory, kept (default: a temporary one, removed)")
+	serverArgs := fs.StringArray("server-arg", nil, "extra server flag, repeatable (--server-arg=--max-requests=0)")
+	progress := fs.String("progress", "auto", "bar (live progress bar), lines (one line per run), none; auto: bar on a terminal, else lines")
+	markdown := fs.Bool("markdown", false, "also print the table as Markdown")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *quick {
+		if !fs.Changed("scenarios") {
+			*scen = "ping,small-file,many-files,mixed"
+		}
+		if !fs.Changed("duration") {
+			*duration = time.Second
+		}
+		if !fs.Changed("warmup") {
+			*warmup = 500 * time.Millisecond
+		}
+	}
+	if *scen == "all" {
+		*scen = strings.Join(loadtest.ScenarioNames(), ",")
+	}
+	for _, f := range [][2]string{{"--server-cpus", *serverCPUs}, {"--client-cpus", *clientCPUs}} {
+		if err := checkCPUs(f[0], f[1]); err != nil {
+			return err
+		}
+	}
+	cfg := loadtest.SweepConfig{
+		ServerBin: *server, Scenarios: splitList(*scen), Workers: *workers, Queues: *queues,
+		Repeats: *repeats, Duration: *duration, Warmup: *warmup,
+		Connections: *conns, LargeConns: *largeConns, Pipeline: *pipeline,
+		ServerCPUs: *serverCPUs, ClientCPUs: *clientCPUs,
+		FixturesDir: *fixturesDir, ServerArgs: *serverArgs,
+		Command: "loadtest " + strings.Join(args, " "),
+	}
+	switch *progress {
+	case "auto":
+		if isTerminal(os.Stderr) {
+			cfg.Progress = os.Stderr
+		} else {
+			cfg.Log = os.Stderr
+		}
+	case "bar":
+		cfg.Progress = os.Stderr
+	case "lines":
+		cfg.Log = os.Stderr
+	case "none":
+	default:
+		return usageError{fmt.Errorf("--progress: %q is not auto, bar, lines or none", *progress)}
+	}
+	if *out == "" {
+		*out = filepath.Join("loadtest-results", time.Now().Format("20060102-150405"))
+	}
+	if _, err := os.Stat(cfg.ServerBin); err != nil {
+		return fmt.Errorf("server binary: %w (build it with 'make all', or pass --server)", err)
+	}
+	before, err := pinClient(*clientCPUs)
+	if err != nil {
+		return err
+	}
+	if cfg.ServerCPUs == "" && before != "" {
+		// The server would inherit the generator's pinning: give it back
+		// every CPU the process had.
+		cfg.ServerCPUs = before
+	}
+
+	fmt.Fprintf(os.Stderr, "loadtest: %d runs (%d scenarios x %d pool sizes x %d queue sizes x %d repeats), about %v\n",
+		cfg.Runs(), len(cfg.Scenarios), len(cfg.Workers), len(cfg.Queues), cfg.Repeats, cfg.Estimate().Round(time.Second))
+	report, err := loadtest.Sweep(ctx, cfg)
+	if report == nil {
+		return err
+	}
+	if cfg.ServerCPUs != *serverCPUs { // record what was asked, not the restored mask
+		report.Machine.ServerCPUs = *serverCPUs
+		report.Recommendation = loadtest.Recommend(report.Best, report.Machine)
+	}
+	if werr := loadtest.WriteOutputs(*out, report); werr != nil {
+		return errors.Join(err, werr)
+	}
+	fmt.Println()
+	_ = loadtest.WriteTable(os.Stdout, report.Points, report.Best)
+	if *markdown {
+		fmt.Println()
+		_ = loadtest.WriteMarkdownTable(os.Stdout, report.Points, report.Best)
+	}
+	fmt.Println()
+	fmt.Println("best pool size per scenario (* in the table): highest median req/s; within 3% of it, lowest p99")
+	fmt.Println(report.Recommendation)
+	fmt.Printf("\nresults: %s/{%s,%s,%s,%s} (%.0f s)\n", *out,
+		loadtest.PointsCSV, loadtest.RunsCSV, loadtest.ReportJSON, loadtest.ChartSVG, report.Seconds)
+	if err != nil {
+		return fmt.Errorf("sweep stopped early (partial results written): %w", err)
+	}
+	return nil
+}
+
+func runOne(ctx context.Context, args []string) error {
+	fs := newFlags("run", "run --addr HOST:PORT [flags]")
+	addr := fs.String("addr", "", "server address, host:port (required)")
+	scen := fs.String("scenario", "ping", "scenario (file scenarios need the server's --root to hold 'loadtest fixtures DIR')")
+	conns := fs.IntP("connections", "c", 50, "concurrent keep-alive connections")
+	pipeline := fs.Int("pipeline", 1, "requests in flight per connection")
+	duration := fs.DurationP("duration", "d", 10*time.Second, "measured time")
+	requests := fs.Int64P("requests", "n", 0, "stop after this many measured responses instead of after --duration")
+	warmup := fs.Duration("warmup", time.Second, "load before measuring, excluded")
+	timeout := fs.Duration("timeout", 5*time.Second, "connect timeout; requests unanswered this long at the end count as timeouts")
+	clientCPUs := fs.String("client-cpus", "", "pin the load generator to these CPUs")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *addr == "" {
+		return usageError{errors.New("--addr is required")}
+	}
+	sc, err := loadtest.NewScenario(*scen, *addr)
+	if err != nil {
+		return usageError{err}
+	}
+	if _, err := pinClient(*clientCPUs); err != nil {
+		return err
+	}
+	res, err := loadtest.Run(ctx, loadtest.Options{
+		Addr: *addr, Scenario: sc, Connections: *conns, Pipeline: *pipeline,
+		Duration: *duration, Requests: *requests, Warmup: *warmup, Timeout: *timeout,
+	})
+	if res == nil {
+		return err
+	}
+	l := res.Latency
+	fmt.Printf("scenario %s against %s: %d connections, pipeline %d, %v measured after %v warm-up\n",
+		sc.Name, *addr, res.Connections, res.Pipeline, res.Elapsed.Round(time.Millisecond), *warmup)
+	fmt.Printf("  requests  %d (%.0f req/s), non-2xx %d, errors %d %+v, reconnects %d\n",
+		res.Requests, res.RPS(), res.Non2xx, res.Errors.Total(), res.Errors, res.Reconnects)
+	fmt.Printf("  received  %.1f MB/s\n", res.BytesPerSec()/1e6)
+	fmt.Printf("  latency   mean %v  p50 %v  p90 %v  p99 %v  p99.9 %v  max %v\n",
+		l.Mean(), l.Quantile(0.5), l.Quantile(0.9), l.Quantile(0.99), l.Quantile(0.999), l.Max())
+	if len(res.PerItem) > 1 {
+		fmt.Print("  by request")
+		for _, it := range sc.Items {
+			fmt.Printf("  %s %d", it.Name, res.PerItem[it.Name])
+		}
+		fmt.Println()
+	}
+	return err
+}
+
+func compareWrk(ctx context.Context, args []string) error {
+	fs := newFlags("compare-wrk", "compare-wrk [flags]")
+	server := fs.String("server", defaultServerBin(), "http_server binary to start")
+	wrk := fs.String("wrk", "wrk", "wrk binary")
+	conns := fs.IntP("connections", "c", 50, "connections, both tools")
+	duration := fs.DurationP("duration", "d", 10*time.Second, "duration of each run, both tools (whole seconds)")
+	rounds := fs.Int("rounds", 3, "rounds; each runs both tools, alternating which goes first")
+	threads := fs.IntP("threads", "t", 0, "wrk threads (default: the generator's GOMAXPROCS, i.e. its CPUs)")
+	workers := fs.Int("workers", max(4, 2*runtime.NumCPU()), "server pool size")
+	queue := fs.Int("queue", 1024, "server queue size")
+	serverCPUs := fs.String("server-cpus", "", "pin the server to these CPUs")
+	clientCPUs := fs.String("client-cpus", "", "pin both clients (the generator and wrk) to these CPUs")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	for _, f := range [][2]string{{"--server-cpus", *serverCPUs}, {"--client-cpus", *clientCPUs}} {
+		if err := checkCPUs(f[0], f[1]); err != nil {
+			return err
+		}
+	}
+	if _, err := os.Stat(*server); err != nil {
+		return fmt.Errorf("server binary: %w", err)
+	}
+	// wrk is started by this process and inherits its pinning.
+	before, err := pinClient(*clientCPUs)
+	if err != nil {
+		return err
+	}
+	srvCPUs := *serverCPUs
+	if srvCPUs == "" {
+		srvCPUs = before
+	}
+	if *threads == 0 {
+		*threads = runtime.GOMAXPROCS(0)
+	}
+	root, err := os.MkdirTemp("", "loadtest-compare-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(root)
+	fmt.Fprintf(os.Stderr, "GET /ping, %d connections, %v each, %d rounds; wrk -t %d; server --workers %d\n",
+		*conns, *duration, *rounds, *threads, *workers)
+	rs, err := loadtest.CompareWrk(ctx, loadtest.CompareConfig{
+		Wrk: *wrk, Threads: *threads, Connections: *conns, Duration: *duration, Rounds: *rounds,
+		Server: loadtest.ServerConfig{Binary: *server, Root: root, Workers: *workers, Queue: *queue, CPUs: srvCPUs},
+		Log:    os.Stdout,
+	})
+	if len(rs) > 0 {
+		w, o, ratio := loadtest.CompareSummary(rs)
+		fmt.Printf("median: wrk %.0f req/s, loadtest %.0f req/s: loadtest/wrk = %.3f (%+.1f%%)\n", w, o, ratio, 100*(ratio-1))
+	}
+	return err
+}
+
+func fixtures(args []string) error {
+	fs := newFlags("fixtures", "fixtures DIR [--large]")
+	large := fs.Bool("large", false, "also the 1 GiB sparse file of the large-file scenario")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{errors.New("fixtures needs one directory")}
+	}
+	dir := fs.Arg(0)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	set := loadtest.FixtureSmall | loadtest.FixtureMany | loadtest.FixtureMedium
+	if *large {
+		set |= loadtest.FixtureLarge
+	}
+	return loadtest.MakeFixtures(dir, set)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}

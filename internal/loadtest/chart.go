@@ -1,0 +1,290 @@
+package loadtest
+
+import (
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+	"os"
+	"sort"
+	"strconv"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// series is one line of the chart: a scenario (and queue size, when the
+// sweep had several) across pool sizes.
+type series struct {
+	label  string
+	points []Point // by pool size
+}
+
+func chartSeries(points []Point) []series {
+	queues := map[int]bool{}
+	for _, p := range points {
+		queues[p.Queue] = true
+	}
+	var out []series
+	index := map[string]int{}
+	for _, p := range points {
+		label := p.Scenario
+		if len(queues) > 1 {
+			label += " q=" + strconv.Itoa(p.Queue)
+		}
+		i, ok := index[label]
+		if !ok {
+			i = len(out)
+			index[label] = i
+			out = append(out, series{label: label})
+		}
+		out[i].points = append(out[i].points, p)
+	}
+	for _, s := range out {
+		sort.Slice(s.points, func(a, b int) bool { return s.points[a].Workers < s.points[b].Workers })
+	}
+	return out
+}
+
+// errXYs is a line's points with the min-max spread as error bars.
+type errXYs struct {
+	plotter.XYs
+	lo, hi []float64
+}
+
+func (e errXYs) YError(i int) (float64, float64) { return e.lo[i], e.hi[i] }
+
+// WriteChart draws req/s (left) and p99 latency (right) against pool size,
+// one line per scenario, with the min-max spread of the repetitions as
+// error bars, and writes it as SVG. Pool sizes are evenly spaced (they
+// usually double) and each axis turns logarithmic when its values span
+// more than a factor of ten, so scenarios of very different speeds share it.
+func WriteChart(w io.Writer, r *Report) error {
+	all := chartSeries(r.Points)
+	if len(all) == 0 {
+		return fmt.Errorf("chart: no points")
+	}
+	var pools []int
+	seen := map[int]bool{}
+	for _, p := range r.Points {
+		if !seen[p.Workers] {
+			seen[p.Workers] = true
+			pools = append(pools, p.Workers)
+		}
+	}
+	sort.Ints(pools)
+	xOf := map[int]float64{}
+	var ticks []plot.Tick
+	for i, n := range pools {
+		xOf[n] = float64(i)
+		label := strconv.Itoa(n)
+		if n == 0 {
+			label = "0 (inline)"
+		}
+		ticks = append(ticks, plot.Tick{Value: float64(i), Label: label})
+	}
+
+	sub := fmt.Sprintf("median of %d", r.Settings.Repeats)
+	if r.Settings.Repeats > 1 {
+		sub += ", bars: min-max"
+	}
+	rps := newPanel("Throughput (req/s, "+sub+")", "req/s", ticks, len(pools))
+	p99 := newPanel("p99 latency (ms, "+sub+")", "ms", ticks, len(pools))
+	legend := plot.NewLegend()
+	legend.TextStyle.Font.Size = vg.Points(10)
+
+	var rpsVals, p99Vals []float64
+	for i, s := range all {
+		var a, b errXYs
+		for _, p := range s.points {
+			x := xOf[p.Workers]
+			if p.RPS > 0 {
+				a.XYs = append(a.XYs, plotter.XY{X: x, Y: p.RPS})
+				a.lo = append(a.lo, p.RPS-p.RPSMin)
+				a.hi = append(a.hi, p.RPSMax-p.RPS)
+				rpsVals = append(rpsVals, p.RPSMin, p.RPSMax)
+			}
+			if p.P99Ms > 0 {
+				b.XYs = append(b.XYs, plotter.XY{X: x, Y: p.P99Ms})
+				b.lo = append(b.lo, p.P99Ms-p.P99MinMs)
+				b.hi = append(b.hi, p.P99MaxMs-p.P99Ms)
+				p99Vals = append(p99Vals, p.P99MinMs, p.P99MaxMs)
+			}
+		}
+		var thumb plot.Thumbnailer
+		for _, d := range []struct {
+			plt *plot.Plot
+			xys errXYs
+		}{{rps, a}, {p99, b}} {
+			if len(d.xys.XYs) == 0 {
+				continue
+			}
+			line, pts, err := plotter.NewLinePoints(d.xys.XYs)
+			if err != nil {
+				return err
+			}
+			line.Color = plotutil.Color(i)
+			line.Width = vg.Points(1.5)
+			pts.Color = plotutil.Color(i)
+			pts.Shape = plotutil.Shape(i)
+			d.plt.Add(line, pts)
+			if r.Settings.Repeats > 1 {
+				bars, err := plotter.NewYErrorBars(d.xys)
+				if err != nil {
+					return err
+				}
+				bars.Color = plotutil.Color(i)
+				bars.CapWidth = vg.Points(4)
+				d.plt.Add(bars)
+			}
+			thumb = lineThumb{line, pts}
+		}
+		if thumb != nil {
+			legend.Add(s.label, thumb)
+		}
+	}
+	scaleY(rps, rpsVals)
+	scaleY(p99, p99Vals)
+
+	const width, height, legendWidth = 11 * vg.Inch, 4.6 * vg.Inch, 1.7 * vg.Inch
+	canvas := vgsvg.NewWith(vgsvg.UseWH(width, height), vgsvg.EmbedFonts(false))
+	dc := draw.New(canvas)
+	title := fmt.Sprintf("http_server pool sizes: %d CPUs", r.Machine.CPUs)
+	if r.Machine.ServerCPUs != "" {
+		title += ", server on CPU " + r.Machine.ServerCPUs
+	}
+	if r.Machine.ClientCPUs != "" {
+		title += ", generator on CPU " + r.Machine.ClientCPUs
+	}
+	title += fmt.Sprintf("; %d connections, %s per point", r.Settings.Connections, r.Settings.Duration)
+	titleStyle := draw.TextStyle{Color: color.Black, Font: legend.TextStyle.Font, XAlign: draw.XCenter, YAlign: draw.YTop, Handler: legend.TextStyle.Handler}
+	titleStyle.Font.Size = vg.Points(12)
+	dc.FillText(titleStyle, vg.Point{X: (width - legendWidth) / 2, Y: height - vg.Points(6)}, title)
+
+	body := draw.Crop(dc, 0, -legendWidth, 0, -vg.Points(24))
+	tiles := draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Points(18), PadY: vg.Points(4), PadLeft: vg.Points(4), PadBottom: vg.Points(4)}
+	cells := plot.Align([][]*plot.Plot{{rps, p99}}, tiles, body)
+	rps.Draw(cells[0][0])
+	p99.Draw(cells[0][1])
+
+	side := draw.Crop(dc, width-legendWidth, 0, 0, -vg.Points(40))
+	legend.Top = true
+	legend.Left = true
+	legend.XOffs = vg.Points(6)
+	legend.Draw(side)
+	_, err := canvas.WriteTo(w)
+	return err
+}
+
+// WriteChartFile writes the chart to path.
+func WriteChartFile(path string, r *Report) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := WriteChart(f, r); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+type lineThumb struct {
+	line *plotter.Line
+	pts  *plotter.Scatter
+}
+
+func (t lineThumb) Thumbnail(c *draw.Canvas) {
+	t.line.Thumbnail(c)
+	t.pts.Thumbnail(c)
+}
+
+func newPanel(title, ylabel string, ticks []plot.Tick, n int) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.Title.TextStyle.Font.Size = vg.Points(11)
+	p.X.Label.Text = "pool size (--workers)"
+	p.Y.Label.Text = ylabel
+	p.X.Tick.Marker = plot.ConstantTicks(ticks)
+	p.X.Min, p.X.Max = -0.3, float64(n-1)+0.3
+	p.Add(plotter.NewGrid())
+	return p
+}
+
+// scaleY makes the axis start at zero when the values span less than a
+// factor of ten, and logarithmic otherwise.
+func scaleY(p *plot.Plot, vals []float64) {
+	lo, hi := math.Inf(1), 0.0
+	for _, v := range vals {
+		if v > 0 {
+			lo = math.Min(lo, v)
+			hi = math.Max(hi, v)
+		}
+	}
+	if hi == 0 {
+		return
+	}
+	if hi/lo <= 10 {
+		p.Y.Min = 0
+		p.Y.Max = hi * 1.08
+		p.Y.Tick.Marker = shortTicks{plot.DefaultTicks{}}
+		return
+	}
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Min = math.Pow10(int(math.Floor(math.Log10(lo))))
+	p.Y.Max = math.Pow10(int(math.Ceil(math.Log10(hi))))
+	p.Y.Tick.Marker = shortTicks{logTicks{}}
+}
+
+// logTicks labels 1, 2 and 5 of each decade.
+type logTicks struct{}
+
+func (logTicks) Ticks(min, max float64) []plot.Tick {
+	var ticks []plot.Tick
+	for d := math.Floor(math.Log10(min)); math.Pow10(int(d)) <= max; d++ {
+		base := math.Pow10(int(d))
+		for i := 1; i < 10; i++ {
+			v := base * float64(i)
+			if v < min || v > max {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if i == 1 || i == 2 || i == 5 {
+				t.Label = "x" // relabelled by shortTicks
+			}
+			ticks = append(ticks, t)
+		}
+	}
+	return ticks
+}
+
+// shortTicks writes labels as 250, 2.5k, 120k, 1.5M.
+type shortTicks struct{ plot.Ticker }
+
+func (s shortTicks) Ticks(min, max float64) []plot.Tick {
+	ticks := s.Ticker.Ticks(min, max)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = shortNumber(ticks[i].Value)
+		}
+	}
+	return ticks
+}
+
+func shortNumber(v float64) string {
+	trim := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+	switch a := math.Abs(v); {
+	case a >= 1e6:
+		return trim(math.Round(v/1e4)/1e2) + "M"
+	case a >= 1e3:
+		return trim(math.Round(v/10)/1e2) + "k"
+	case a >= 1:
+		return trim(math.Round(v*100) / 100)
+	default:
+		return trim(math.Round(v*1e4) / 1e4)
+	}
+}

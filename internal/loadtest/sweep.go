@@ -1,0 +1,268 @@
+package loadtest
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/sys/unix"
+)
+
+// SweepConfig is a sweep: every scenario against a fresh server for every
+// pool size and queue size, each point repeated.
+type SweepConfig struct {
+	ServerBin   string
+	Scenarios   []string
+	Workers     []int // pool sizes; 0 runs handlers inline on the reactor
+	Queues      []int
+	Repeats     int
+	Duration    time.Duration // measured, per run
+	Warmup      time.Duration // per run, excluded
+	Connections int
+	LargeConns  int // connections (= concurrent downloads) for large-file
+	Pipeline    int
+	ServerCPUs  string // taskset -c list for the server, or ""
+	ClientCPUs  string // recorded in the report; the caller pins the process (PinProcess)
+	FixturesDir string // where fixtures go; "" for a temporary directory removed at the end
+	ServerArgs  []string
+	Command     string    // the command line, recorded in the report
+	Progress    io.Writer // live progress bar, or nil
+	Log         io.Writer // one line per run, or nil
+}
+
+// Runs is the number of measurements the sweep makes.
+func (c *SweepConfig) Runs() int {
+	return c.Repeats * len(c.Queues) * len(c.Workers) * len(c.Scenarios)
+}
+
+// Estimate is roughly how long the sweep takes.
+func (c *SweepConfig) Estimate() time.Duration {
+	servers := c.Repeats * len(c.Queues) * len(c.Workers)
+	return time.Duration(c.Runs())*(c.Duration+c.Warmup+50*time.Millisecond) + time.Duration(servers)*150*time.Millisecond
+}
+
+func (c *SweepConfig) check() error {
+	switch {
+	case c.ServerBin == "":
+		return errors.New("no server binary")
+	case len(c.Scenarios) == 0, len(c.Workers) == 0, len(c.Queues) == 0:
+		return errors.New("need at least one scenario, pool size and queue size")
+	case c.Repeats < 1:
+		return errors.New("repeats must be 1 or more")
+	case c.Duration <= 0:
+		return errors.New("duration must be positive")
+	case c.Connections < 1 || c.LargeConns < 1:
+		return errors.New("connections must be 1 or more")
+	}
+	for _, n := range c.Workers {
+		if n < 0 {
+			return fmt.Errorf("pool size %d: must be 0 or more", n)
+		}
+	}
+	for _, n := range c.Queues {
+		if n < 1 {
+			return fmt.Errorf("queue size %d: must be 1 or more", n)
+		}
+	}
+	for _, s := range c.Scenarios {
+		if _, err := NewScenario(s, "x"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Sweep runs the sweep. The repetitions are the outer loop, so a slow drift
+// of the machine (another process, thermal limits) spreads over every
+// configuration instead of landing on one. On a cancelled context it stops
+// the server and returns what it has, with the context's error.
+func Sweep(ctx context.Context, cfg SweepConfig) (*Report, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	if cfg.Pipeline < 1 {
+		cfg.Pipeline = 1
+	}
+	started := time.Now()
+	rep := &Report{
+		Started: started,
+		Machine: describeMachine(cfg),
+		Settings: Settings{
+			Scenarios: cfg.Scenarios, Workers: cfg.Workers, Queues: cfg.Queues, Repeats: cfg.Repeats,
+			Duration: cfg.Duration.String(), Warmup: cfg.Warmup.String(),
+			Connections: cfg.Connections, LargeConns: cfg.LargeConns, Pipeline: cfg.Pipeline,
+			ServerArgs: cfg.ServerArgs, Command: cfg.Command,
+		},
+	}
+	v, err := ServerVersion(ctx, cfg.ServerBin)
+	if err != nil {
+		return nil, err
+	}
+	rep.Machine.Server = v
+
+	dir := cfg.FixturesDir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "loadtest-fixtures-"); err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	var need Fixture
+	for _, name := range cfg.Scenarios {
+		s, _ := NewScenario(name, "x")
+		need |= s.Fixtures
+	}
+	if err := MakeFixtures(dir, need); err != nil {
+		return nil, fmt.Errorf("fixtures: %w", err)
+	}
+
+	var bar *progressbar.ProgressBar
+	if cfg.Progress != nil {
+		bar = progressbar.NewOptions(cfg.Runs(),
+			progressbar.OptionSetWriter(cfg.Progress),
+			progressbar.OptionSetWidth(24),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetElapsedTime(true),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionShowDescriptionAtLineEnd(),
+			progressbar.OptionSetRenderBlankState(true),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(cfg.Progress) }),
+		)
+	}
+
+	var runErr error
+sweep:
+	for r := 1; r <= cfg.Repeats; r++ {
+		for _, q := range cfg.Queues {
+			for _, w := range cfg.Workers {
+				runs, err := runServer(ctx, cfg, dir, w, q, r, bar)
+				rep.Runs = append(rep.Runs, runs...)
+				if err != nil {
+					runErr = err
+					break sweep
+				}
+			}
+		}
+	}
+	if bar != nil && runErr == nil {
+		_ = bar.Finish()
+	} else if bar != nil {
+		fmt.Fprintln(cfg.Progress)
+	}
+	rep.Seconds = time.Since(started).Seconds()
+	rep.Points = Summarize(rep.Runs)
+	rep.Best = FindBest(rep.Points)
+	rep.Recommendation = Recommend(rep.Best, rep.Machine)
+	return rep, runErr
+}
+
+// runServer starts one server and runs every scenario against it.
+func runServer(ctx context.Context, cfg SweepConfig, root string, workers, queue, repeat int, bar *progressbar.ProgressBar) ([]RunResult, error) {
+	srv, err := StartServer(ServerConfig{
+		Binary: cfg.ServerBin, Root: root, Workers: workers, Queue: queue,
+		CPUs: cfg.ServerCPUs, Args: cfg.ServerArgs,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pool %d, queue %d: %w", workers, queue, err)
+	}
+	var out []RunResult
+	for _, name := range cfg.Scenarios {
+		sc, _ := NewScenario(name, srv.Addr)
+		conns := cfg.Connections
+		if sc.Downloads {
+			conns = cfg.LargeConns
+		}
+		label := fmt.Sprintf("run %d/%d pool %d queue %d %s", repeat, cfg.Repeats, workers, queue, name)
+		if bar != nil {
+			bar.Describe(label)
+		}
+		res, err := Run(ctx, Options{
+			Addr: srv.Addr, Scenario: sc, Connections: conns, Pipeline: cfg.Pipeline,
+			Duration: cfg.Duration, Warmup: cfg.Warmup,
+			Progress: func(p Progress) {
+				if bar != nil {
+					bar.Describe(fmt.Sprintf("%s: %s req/s", label, fmtRate(float64(p.Requests)/p.Elapsed.Seconds())))
+				}
+			},
+		})
+		if err != nil {
+			_ = srv.Stop(5 * time.Second)
+			return out, err
+		}
+		rr := NewRunResult(res, workers, queue, repeat)
+		out = append(out, rr)
+		if bar != nil {
+			_ = bar.Add(1)
+		}
+		if cfg.Log != nil {
+			fmt.Fprintf(cfg.Log, "%s: %s req/s, p99 %s ms, %.1f MB/s, %d errors, %d non-2xx\n",
+				label, fmtRate(rr.RPS), fmtMs(rr.P99Ms), rr.MBps, rr.Errors, rr.Non2xx)
+		}
+	}
+	// A server that does not drain and exit 0 is a finding, not noise.
+	if err := srv.Stop(30 * time.Second); err != nil {
+		return out, fmt.Errorf("pool %d, queue %d: %w", workers, queue, err)
+	}
+	return out, nil
+}
+
+func describeMachine(cfg SweepConfig) Machine {
+	m := Machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), ServerCPUs: cfg.ServerCPUs, ClientCPUs: cfg.ClientCPUs}
+	var u unix.Utsname
+	if unix.Uname(&u) == nil {
+		m.Kernel = unix.ByteSliceToString(u.Sysname[:]) + " " + unix.ByteSliceToString(u.Release[:])
+	}
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPUModel = strings.TrimSpace(v)
+				break
+			}
+		}
+		f.Close()
+	}
+	return m
+}
+
+// WriteOutputs writes results.csv, runs.csv, results.json and chart.svg
+// into dir, creating it.
+func WriteOutputs(dir string, r *Report) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	write := func(name string, f func(io.Writer) error) error {
+		file, err := os.Create(dir + "/" + name)
+		if err != nil {
+			return err
+		}
+		if err := f(file); err != nil {
+			file.Close()
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		return file.Close()
+	}
+	if err := write(PointsCSV, func(w io.Writer) error { return WritePointsCSV(w, r.Points) }); err != nil {
+		return err
+	}
+	if err := write(RunsCSV, func(w io.Writer) error { return WriteRunsCSV(w, r.Runs) }); err != nil {
+		return err
+	}
+	if err := WriteJSON(dir+"/"+ReportJSON, r); err != nil {
+		return err
+	}
+	if len(r.Points) == 0 {
+		return nil
+	}
+	return WriteChartFile(dir+"/"+ChartSVG, r)
+}

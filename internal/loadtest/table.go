@@ -1,0 +1,207 @@
+package loadtest
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
+
+// Best is the pool size a sweep found best for one scenario.
+type Best struct {
+	Scenario    string  `json:"scenario"`
+	Workers     int     `json:"workers"`
+	Queue       int     `json:"queue"`
+	RPS         float64 `json:"rps"`
+	P99Ms       float64 `json:"p99_ms"`
+	BaselineRPS float64 `json:"baseline_rps,omitempty"` // pool size 0 (inline), same queue, if measured
+	WorstRPS    float64 `json:"worst_rps"`
+}
+
+// tieBand: configurations whose median req/s is within this fraction of
+// the highest are taken as equal in throughput (a sweep's repetitions
+// rarely agree better than that), and the one with the lowest median p99
+// wins among them; then the smaller pool.
+const tieBand = 0.03
+
+// FindBest picks the best configuration of each scenario.
+func FindBest(points []Point) []Best {
+	var out []Best
+	for _, name := range scenarioOrder(points) {
+		var ps []Point
+		for _, p := range points {
+			if p.Scenario == name {
+				ps = append(ps, p)
+			}
+		}
+		top, worst := 0.0, math.Inf(1)
+		for _, p := range ps {
+			top = math.Max(top, p.RPS)
+			worst = math.Min(worst, p.RPS)
+		}
+		var best *Point
+		for i := range ps {
+			p := &ps[i]
+			if p.RPS < top*(1-tieBand) {
+				continue
+			}
+			if best == nil || p.P99Ms < best.P99Ms ||
+				(p.P99Ms == best.P99Ms && p.Workers < best.Workers) {
+				best = p
+			}
+		}
+		b := Best{Scenario: name, Workers: best.Workers, Queue: best.Queue, RPS: best.RPS, P99Ms: best.P99Ms, WorstRPS: worst}
+		for _, p := range ps {
+			if p.Workers == 0 && p.Queue == best.Queue {
+				b.BaselineRPS = p.RPS
+			}
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+func scenarioOrder(points []Point) []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, p := range points {
+		if !seen[p.Scenario] {
+			seen[p.Scenario] = true
+			names = append(names, p.Scenario)
+		}
+	}
+	return names
+}
+
+// Recommend is the one-line answer: for the mixed scenario if it was run,
+// else for the scenario where the pool size mattered most (the largest
+// ratio of best to worst throughput).
+func Recommend(best []Best, m Machine) string {
+	if len(best) == 0 {
+		return "no results"
+	}
+	pick := best[0]
+	found := false
+	for _, b := range best {
+		if b.Scenario == "mixed" {
+			pick, found = b, true
+		}
+	}
+	if !found {
+		ratio := func(b Best) float64 {
+			if b.WorstRPS <= 0 {
+				return math.Inf(1)
+			}
+			return b.RPS / b.WorstRPS
+		}
+		for _, b := range best {
+			if ratio(b) > ratio(pick) {
+				pick = b
+			}
+		}
+	}
+	where := fmt.Sprintf("%d CPUs", m.CPUs)
+	if m.ServerCPUs != "" {
+		where += ", server on CPU " + m.ServerCPUs
+	}
+	if m.ClientCPUs != "" {
+		where += ", load generator on CPU " + m.ClientCPUs
+	}
+	pool := fmt.Sprintf("%d (queue %d)", pick.Workers, pick.Queue)
+	if pick.Workers == 0 {
+		pool = fmt.Sprintf("0 (handlers inline; queue %d)", pick.Queue)
+	}
+	s := fmt.Sprintf("On this machine (%s), for scenario %s, pool size %s gives %s req/s with p99 %s ms",
+		where, pick.Scenario, pool, fmtRate(pick.RPS), fmtMs(pick.P99Ms))
+	switch {
+	case pick.Workers != 0 && pick.BaselineRPS > 0:
+		s += fmt.Sprintf(", %.2fx the inline baseline (pool size 0: %s req/s)", pick.RPS/pick.BaselineRPS, fmtRate(pick.BaselineRPS))
+	case pick.Workers == 0 && pick.WorstRPS > 0:
+		s += fmt.Sprintf("; no pool size beats it here (the slowest setting gives %s req/s)", fmtRate(pick.WorstRPS))
+	}
+	return s + "."
+}
+
+func poolName(workers int) string {
+	if workers == 0 {
+		return "0 (inline)"
+	}
+	return strconv.Itoa(workers)
+}
+
+// fmtRate prints a rate with thousands separators, or with two decimals
+// when it is small (large-file downloads per second).
+func fmtRate(v float64) string {
+	if v < 100 {
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+	s := strconv.FormatInt(int64(math.Round(v)), 10)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func fmtMs(v float64) string {
+	switch {
+	case v >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case v >= 10:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	default:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+}
+
+// WriteTable prints the points as an aligned table; the best configuration
+// of each scenario is marked with '*'.
+func WriteTable(w io.Writer, points []Point, best []Best) error {
+	isBest := map[[3]any]bool{}
+	for _, b := range best {
+		isBest[[3]any{b.Scenario, b.Workers, b.Queue}] = true
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "scenario\tpool\tqueue\treq/s\tspread\tp50 ms\tp99 ms\tp99 range\tMB/s\terrors\tnon-2xx\t")
+	prev := ""
+	for _, p := range points {
+		name := p.Scenario
+		if name == prev {
+			name = ""
+		}
+		prev = p.Scenario
+		mark := " "
+		if isBest[[3]any{p.Scenario, p.Workers, p.Queue}] {
+			mark = "*"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s%s\t±%.1f%%\t%s\t%s\t%s-%s\t%.1f\t%d\t%d\t\n",
+			name, poolName(p.Workers), p.Queue, fmtRate(p.RPS), mark, 50*p.Spread(),
+			fmtMs(p.P50Ms), fmtMs(p.P99Ms), fmtMs(p.P99MinMs), fmtMs(p.P99MaxMs), p.MBps, p.Errors, p.Non2xx)
+	}
+	return tw.Flush()
+}
+
+// WriteMarkdownTable prints the points as a Markdown table (for the README).
+func WriteMarkdownTable(w io.Writer, points []Point, best []Best) error {
+	isBest := map[[3]any]bool{}
+	for _, b := range best {
+		isBest[[3]any{b.Scenario, b.Workers, b.Queue}] = true
+	}
+	fmt.Fprintln(w, "| scenario | pool | queue | req/s (median) | spread | p50 ms | p99 ms (min-max) | MB/s | errors | non-2xx |")
+	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	for _, p := range points {
+		rate := fmtRate(p.RPS)
+		if isBest[[3]any{p.Scenario, p.Workers, p.Queue}] {
+			rate = "**" + rate + "**"
+		}
+		fmt.Fprintf(w, "| %s | %s | %d | %s | ±%.1f%% | %s | %s (%s-%s) | %.1f | %d | %d |\n",
+			p.Scenario, poolName(p.Workers), p.Queue, rate, 50*p.Spread(),
+			fmtMs(p.P50Ms), fmtMs(p.P99Ms), fmtMs(p.P99MinMs), fmtMs(p.P99MaxMs), p.MBps, p.Errors, p.Non2xx)
+	}
+	return nil
+}
