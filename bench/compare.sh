@@ -111,6 +111,7 @@ log "building ./http_server (make http_server)"
 make -s http_server || { echo "compare.sh: make http_server failed" >&2; exit 1; }
 
 servers=(http_server http_server-w0 nginx)
+build_notes=()
 if [ "$peers" = 1 ]; then
 	mkdir -p "$bench/bin"
 	for p in fasthttp gnet nethttp; do
@@ -118,7 +119,8 @@ if [ "$peers" = 1 ]; then
 		if (cd "$bench/peers" && go build -trimpath -o "../bin/$p" "./$p") >"$bench/bin/$p.build.log" 2>&1; then
 			servers+=("$p")
 		else
-			log "peer $p did not build; skipping it ($(tail -1 "$bench/bin/$p.build.log"))"
+			build_notes+=("peer $p did not build, skipped: $(tail -1 "$bench/bin/$p.build.log")")
+			log "${build_notes[-1]}"
 		fi
 	done
 fi
@@ -136,6 +138,7 @@ tsv=$out/results.tsv
 notes=$out/notes.txt
 : >"$notes"
 note() { echo "$*" >>"$notes"; log "note: $*"; }
+for n in "${build_notes[@]}"; do echo "$n" >>"$notes"; done
 
 # Every PID this script started and has not reaped; the trap kills them.
 started=()
