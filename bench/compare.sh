@@ -10,10 +10,11 @@
 #                    [--scenarios S1,S2,S3,S4,S5,S6] [--idle-conns 19000]
 #                    [--no-syscalls] [--server-args "ARGS"] [--download-size 1G]
 #                    [--out DIR]
+# shellcheck disable=SC2317,SC2086 # cleanup runs from the trap; $srv_pids is a list
 set -uo pipefail
 
 usage() {
-	sed -n '2,/^set -uo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
+	sed -n '2,/^# shellcheck/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
 	cat <<'EOF'
 Flags:
   --duration D       length of each measured wrk run (wrk syntax: 10s, 1m); default 10s
@@ -414,15 +415,20 @@ run_downloads() { # NAME ROUND
 			"http://127.0.0.1:$srv_port/big.bin" >"$raw.curl.$i" 2>&1 &
 		pids+=($!)
 	done
-	# Liveness every 10 ms (the end time is taken from it), RSS every 50 ms.
+	# Every 10 ms: has every curl written its -w line (it does so as it
+	# finishes)? The end time is taken from that. RSS every 50 ms.
 	k=0
 	while :; do
 		alive=0
-		for i in "${pids[@]}"; do kill -0 "$i" 2>/dev/null && { alive=1; break; }; done
+		for ((i = 1; i <= n; i++)); do [ -s "$raw.curl.$i" ] || { alive=1; break; }; done
 		[ $alive = 1 ] || break
 		if [ $((k % 5)) = 0 ]; then
 			r=$(rss_kib $srv_pids)
 			[ "$r" -gt "$peak" ] && peak=$r
+			# A curl killed by a signal writes nothing; stop when none is left.
+			alive=0
+			for i in "${pids[@]}"; do kill -0 "$i" 2>/dev/null && { alive=1; break; }; done
+			[ $alive = 1 ] || break
 		fi
 		k=$((k + 1))
 		nap 0.01
