@@ -17,14 +17,15 @@ import (
 // server, the two tools alternating round by round so that drift of the
 // machine hits both equally.
 type CompareConfig struct {
-	Wrk         string // path of wrk
-	Threads     int    // wrk -t
-	Connections int
-	Duration    time.Duration
-	Rounds      int
-	Path        string // default /ping
-	Server      ServerConfig
-	Log         io.Writer // one line per measurement, or nil
+	Wrk           string // path of wrk
+	Threads       int    // wrk -t
+	Connections   int
+	Duration      time.Duration
+	Rounds        int
+	Path          string // default /ping
+	LoadtestFirst bool   // round 1 starts with the generator instead of wrk
+	Server        ServerConfig
+	Log           io.Writer // one line per measurement, or nil
 }
 
 // CompareRound is one measurement by one tool.
@@ -76,7 +77,7 @@ func CompareWrk(ctx context.Context, cfg CompareConfig) ([]CompareRound, error) 
 	}
 	for round := 1; round <= cfg.Rounds; round++ {
 		order := []func(int) error{runWrk, runOwn}
-		if round%2 == 0 {
+		if (round%2 == 0) != cfg.LoadtestFirst {
 			order[0], order[1] = order[1], order[0]
 		}
 		for _, f := range order {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -264,7 +266,10 @@ type worker struct {
 	shard  *shard
 	picker *picker
 	conn   atomic.Pointer[net.TCPConn]
-	rbuf   []byte
+	c      *net.TCPConn // the current connection
+	step   func(fd uintptr) bool
+	rbuf   []byte // unread bytes are rbuf[r:end]
+	r, end int
 	wbuf   []byte
 	rr     respReader
 
@@ -334,97 +339,149 @@ func (w *worker) dial() (*net.TCPConn, error) {
 
 // session runs requests on one connection until the server closes it, an
 // error occurs or the run ends.
+//
+// Reading goes through the connection's RawConn so that the loop decides
+// when to wait. net.Conn.Read always tries read(2) before it parks, and in
+// a closed loop that first try nearly always fails with EAGAIN: the answer
+// to the request just written has not come back yet. That is one wasted
+// system call per request (wrk makes none: it reads only when epoll says
+// so). Here, after a read that drained the socket (it returned less than
+// the room it had) and the next requests are written, step returns false
+// and the poller parks the goroutine until the socket becomes readable.
+// That is safe because the runtime registers sockets edge-triggered: bytes
+// that arrive after the read raise a new edge, which wakes the goroutine.
 func (w *worker) session(c *net.TCPConn) {
-	g := w.g
 	w.head, w.size = 0, 0
 	w.rr = respReader{}
-	r, end := 0, 0 // unread bytes are rbuf[r:end]
-	if !w.send(c, len(w.flight)) {
+	w.r, w.end = 0, 0
+	w.c = c
+	if !w.send(len(w.flight), w.g.now()) {
 		return
 	}
+	rc, err := c.SyscallConn()
+	if err != nil {
+		w.fail(&w.errs.Read)
+		return
+	}
+	if w.step == nil {
+		w.step = w.readStep // one closure per worker, not per read
+	}
+	// RawConn.Read calls step at once (the poller's readiness was just
+	// reset, so the first call must read), then after each wake-up, until
+	// step returns true. An error is the run's end (the controller's
+	// deadline) or a broken connection.
+	if err := rc.Read(w.step); err != nil {
+		w.fail(&w.errs.Read)
+	}
+}
+
+// readStep reads what has arrived and answers it; true ends the session.
+func (w *worker) readStep(fd uintptr) bool {
 	for {
-		n, err := c.Read(w.rbuf[end:])
-		now := g.now()
-		if n > 0 && now >= g.startNs && now < g.endNs {
-			w.bytes += int64(n)
+		room := len(w.rbuf) - w.end
+		n, err := syscall.Read(int(fd), w.rbuf[w.end:])
+		if err == syscall.EAGAIN {
+			return false
 		}
-		end += n
-		completed := 0
-		closing := false
-		w.lat = w.lat[:0]
-		for r < end {
-			used, done, perr := w.rr.feed(w.rbuf[r:end])
-			r += used
-			if perr != nil {
-				w.fail(&w.errs.Parse)
-				return
-			}
-			if !done {
-				break
-			}
-			completed++
-			f := w.flight[w.head]
-			w.head = (w.head + 1) % len(w.flight)
-			w.size--
-			w.live.Add(1)
-			if now >= g.startNs && now < g.endNs && w.claim(now) {
-				w.requests++
-				w.items[f.item]++
-				if w.rr.status < 200 || w.rr.status > 299 {
-					w.non2xx++
-				}
-				w.lat = append(w.lat, now-f.sentNs)
-			}
-			if w.rr.close {
-				closing = true
-				break
-			}
+		if err == syscall.EINTR {
+			continue
 		}
-		if len(w.lat) > 0 {
-			w.shard.mu.Lock()
-			for _, l := range w.lat {
-				w.shard.hist.Record(time.Duration(l))
-			}
-			w.shard.mu.Unlock()
-		}
-		if closing {
-			// The server ends the connection after this response (its
-			// --max-requests cap): what else is in flight will not be
-			// answered and is no error. Reconnect and go on.
-			w.drop()
-			return
+		if err == nil && n == 0 {
+			err = io.EOF
 		}
 		if err != nil {
 			w.fail(&w.errs.Read)
-			return
+			return true
 		}
-		if g.stop.Load() || now >= g.endNs {
-			return
+		if !w.handle(n) {
+			return true
 		}
-		// Keep the unread tail (a partial head) at the front of the buffer.
-		if r == end {
-			r, end = 0, 0
-		} else if r > 0 && len(w.rbuf)-end < maxHead {
-			end = copy(w.rbuf, w.rbuf[r:end])
-			r = 0
-		}
-		if completed > 0 && !w.send(c, completed) {
-			return
+		if n < room {
+			return false // drained: wait for the next edge, see session
 		}
 	}
 }
 
-// send writes k more requests in one write.
-func (w *worker) send(c *net.TCPConn, k int) bool {
+// handle accounts for n new bytes at the end of rbuf: it completes the
+// responses they hold, records them and sends as many new requests. It
+// returns false when the session is over.
+func (w *worker) handle(n int) bool {
+	g := w.g
+	now := g.now()
+	if now >= g.startNs && now < g.endNs {
+		w.bytes += int64(n)
+	}
+	w.end += n
+	completed := 0
+	closing := false
+	w.lat = w.lat[:0]
+	for w.r < w.end {
+		used, done, perr := w.rr.feed(w.rbuf[w.r:w.end])
+		w.r += used
+		if perr != nil {
+			w.fail(&w.errs.Parse)
+			return false
+		}
+		if !done {
+			break
+		}
+		completed++
+		f := w.flight[w.head]
+		w.head = (w.head + 1) % len(w.flight)
+		w.size--
+		w.live.Add(1)
+		if now >= g.startNs && now < g.endNs && w.claim(now) {
+			w.requests++
+			w.items[f.item]++
+			if w.rr.status < 200 || w.rr.status > 299 {
+				w.non2xx++
+			}
+			w.lat = append(w.lat, now-f.sentNs)
+		}
+		if w.rr.close {
+			closing = true
+			break
+		}
+	}
+	if len(w.lat) > 0 {
+		w.shard.mu.Lock()
+		for _, l := range w.lat {
+			w.shard.hist.Record(time.Duration(l))
+		}
+		w.shard.mu.Unlock()
+	}
+	if closing {
+		// The server ends the connection after this response (its
+		// --max-requests cap): what else is in flight will not be
+		// answered and is no error. Reconnect and go on.
+		w.drop()
+		return false
+	}
+	if g.stop.Load() || now >= g.endNs {
+		return false
+	}
+	// Keep the unread tail (a partial head) at the front of the buffer.
+	if w.r == w.end {
+		w.r, w.end = 0, 0
+	} else if w.r > 0 && len(w.rbuf)-w.end < maxHead {
+		w.end = copy(w.rbuf, w.rbuf[w.r:w.end])
+		w.r = 0
+	}
+	return completed == 0 || w.send(completed, now)
+}
+
+// send writes k more requests in one write; now is their send time (the
+// time the responses that make room for them were read: the write follows
+// at once, and one clock read per batch is cheaper than two).
+func (w *worker) send(k int, now int64) bool {
 	w.wbuf = w.wbuf[:0]
-	now := w.g.now()
 	for i := 0; i < k; i++ {
 		item, req := w.picker.next()
 		w.wbuf = append(w.wbuf, req...)
 		w.flight[(w.head+w.size)%len(w.flight)] = inflight{sentNs: now, item: item}
 		w.size++
 	}
-	if _, err := c.Write(w.wbuf); err != nil {
+	if _, err := w.c.Write(w.wbuf); err != nil {
 		w.fail(&w.errs.Write)
 		return false
 	}

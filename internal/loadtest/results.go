@@ -152,6 +152,8 @@ type Machine struct {
 	Server     string `json:"server"` // the binary's --version
 	ServerCPUs string `json:"server_cpus,omitempty"`
 	ClientCPUs string `json:"client_cpus,omitempty"`
+	// ClientProcs is the generator's GOMAXPROCS.
+	ClientProcs int `json:"client_procs,omitempty"`
 }
 
 // Settings are the sweep's parameters, as run.

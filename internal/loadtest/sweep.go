@@ -30,6 +30,7 @@ type SweepConfig struct {
 	Pipeline    int
 	ServerCPUs  string // taskset -c list for the server, or ""
 	ClientCPUs  string // recorded in the report; the caller pins the process (PinProcess)
+	ClientProcs int    // the generator's GOMAXPROCS, recorded in the report
 	FixturesDir string // where fixtures go; "" for a temporary directory removed at the end
 	ServerArgs  []string
 	Command     string    // the command line, recorded in the report
@@ -217,7 +218,7 @@ func runServer(ctx context.Context, cfg SweepConfig, root string, workers, queue
 }
 
 func describeMachine(cfg SweepConfig) Machine {
-	m := Machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), ServerCPUs: cfg.ServerCPUs, ClientCPUs: cfg.ClientCPUs}
+	m := Machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), ServerCPUs: cfg.ServerCPUs, ClientCPUs: cfg.ClientCPUs, ClientProcs: cfg.ClientProcs}
 	var u unix.Utsname
 	if unix.Uname(&u) == nil {
 		m.Kernel = unix.ByteSliceToString(u.Sysname[:]) + " " + unix.ByteSliceToString(u.Release[:])
