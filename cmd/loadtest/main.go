@@ -4,6 +4,7 @@
 //	loadtest run --addr H:P       one run against a server that is already running
 //	loadtest compare-wrk [flags]  validate the generator against wrk on GET /ping
 //	loadtest fixtures DIR         write the fixture files (for a server started by hand)
+//	loadtest report DIR           print a finished sweep's table again and redraw its chart
 //
 // See the README's "Load tests" section.
 package main
@@ -44,6 +45,8 @@ usage:
                                 connections and duration: how far apart they are
   loadtest fixtures DIR         write the fixture files into DIR (--root for a server
                                 started by hand)
+  loadtest report DIR           print the table and recommendation of a sweep's
+                                results.json again, and redraw DIR/chart.svg
 
 'loadtest COMMAND --help' lists the flags of each.
 
@@ -68,6 +71,8 @@ func run(ctx context.Context, args []string) int {
 		err = compareWrk(ctx, args[1:])
 	case "fixtures":
 		err = fixtures(args[1:])
+	case "report":
+		err = report(args[1:])
 	default:
 		fmt.Fprintf(os.Stderr, "loadtest: unknown command %q\n\n%s%s", args[0], usage, loadtest.ScenarioHelp())
 		return 2
@@ -108,7 +113,7 @@ func parse(fs *pflag.FlagSet, args []string) error {
 		}
 		return usageError{err}
 	}
-	if fs.NArg() > 0 && fs.Name() != "fixtures" {
+	if fs.NArg() > 0 && fs.Name() != "fixtures" && fs.Name() != "report" {
 		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
 	}
 	return nil
@@ -218,7 +223,7 @@ func sweep(ctx context.Context, args []string) error {
 		Connections: *conns, LargeConns: *largeConns, Pipeline: *pipeline,
 		ServerCPUs: *serverCPUs, ClientCPUs: *clientCPUs,
 		FixturesDir: *fixturesDir, ServerArgs: *serverArgs,
-		Command: "loadtest " + strings.Join(args, " "),
+		Command: "loadtest sweep " + strings.Join(args, " "),
 	}
 	switch *progress {
 	case "auto":
@@ -412,6 +417,41 @@ func fixtures(args []string) error {
 		set |= loadtest.FixtureLarge
 	}
 	return loadtest.MakeFixtures(dir, set)
+}
+
+func report(args []string) error {
+	fs := newFlags("report", "report DIR [--markdown] [--chart FILE]")
+	markdown := fs.Bool("markdown", false, "also print the table as Markdown")
+	chart := fs.String("chart", "", "where to write the chart (default DIR/chart.svg)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{errors.New("report needs the directory of a sweep")}
+	}
+	dir := fs.Arg(0)
+	rep, err := loadtest.ReadJSON(filepath.Join(dir, loadtest.ReportJSON))
+	if err != nil {
+		return err
+	}
+	if *chart == "" {
+		*chart = filepath.Join(dir, loadtest.ChartSVG)
+	}
+	if err := loadtest.WriteChartFile(*chart, rep); err != nil {
+		return err
+	}
+	if rep.Settings.Command != "" {
+		fmt.Printf("%s  (%s, %.0f s)\n\n", rep.Settings.Command, rep.Started.Format("2006-01-02 15:04"), rep.Seconds)
+	}
+	_ = loadtest.WriteTable(os.Stdout, rep.Points, rep.Best)
+	if *markdown {
+		fmt.Println()
+		_ = loadtest.WriteMarkdownTable(os.Stdout, rep.Points, rep.Best)
+	}
+	fmt.Println()
+	fmt.Println(rep.Recommendation)
+	fmt.Printf("chart: %s\n", *chart)
+	return nil
 }
 
 func splitList(s string) []string {

@@ -21,6 +21,7 @@ func TestUsageErrors(t *testing.T) {
 		{"run"},
 		{"run", "--addr", "127.0.0.1:1", "--scenario", "nope"},
 		{"fixtures"},
+		{"report"},
 	} {
 		if code := run(ctx, args); code != 2 {
 			t.Errorf("%q: exit %d, want 2", args, code)
@@ -60,6 +61,16 @@ func TestSweepCommand(t *testing.T) {
 		if fi, err := os.Stat(filepath.Join(out, f)); err != nil || fi.Size() == 0 {
 			t.Errorf("%s: %v", f, err)
 		}
+	}
+	// report re-reads the JSON and redraws the chart.
+	if err := os.Remove(filepath.Join(out, "chart.svg")); err != nil {
+		t.Fatal(err)
+	}
+	if code := run(context.Background(), []string{"report", out}); code != 0 {
+		t.Fatalf("report: exit %d", code)
+	}
+	if _, err := os.Stat(filepath.Join(out, "chart.svg")); err != nil {
+		t.Errorf("report did not redraw the chart: %v", err)
 	}
 	b, _ := os.ReadFile(filepath.Join(out, "results.json"))
 	var rep struct {

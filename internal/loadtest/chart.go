@@ -92,27 +92,64 @@ func WriteChart(w io.Writer, r *Report) error {
 	if r.Settings.Repeats > 1 {
 		sub += ", bars: min-max"
 	}
-	rps := newPanel("Throughput (req/s, "+sub+")", "req/s", ticks, len(pools))
-	p99 := newPanel("p99 latency (ms, "+sub+")", "ms", ticks, len(pools))
+	// Each panel shows absolute values when every line fits in a factor of
+	// ten. Past that (1 GiB downloads next to /ping) a shared axis would
+	// flatten every line, so the panel shows each line relative to its own
+	// smallest pool size (normally 0, inline), and the legend gives the
+	// absolute figures there: the best pool size is the highest point of
+	// a line, whatever its scenario's speed.
+	var rpsAll, p99All []float64
+	for _, s := range all {
+		for _, p := range s.points {
+			rpsAll = append(rpsAll, p.RPSMin, p.RPSMax)
+			p99All = append(p99All, p.P99MinMs, p.P99MaxMs)
+		}
+	}
+	relRPS, relP99 := span(rpsAll) > 10, span(p99All) > 10
+	base := pools[0]
+	baseName := strconv.Itoa(base)
+	if base == 0 {
+		baseName = "0 (inline)"
+	}
+	rpsTitle, p99Title := "Throughput (req/s)", "p99 latency (ms)"
+	rpsLabel, p99Label := "req/s", "ms"
+	if relRPS {
+		rpsTitle = "Throughput relative to pool size " + baseName
+		rpsLabel = "req/s / req/s at pool size " + strconv.Itoa(base)
+	}
+	if relP99 {
+		p99Title = "p99 latency relative to pool size " + baseName
+		p99Label = "p99 / p99 at pool size " + strconv.Itoa(base)
+	}
+	rps := newPanel(rpsTitle, rpsLabel, ticks, len(pools))
+	p99 := newPanel(p99Title, p99Label, ticks, len(pools))
 	legend := plot.NewLegend()
 	legend.TextStyle.Font.Size = vg.Points(10)
 
 	var rpsVals, p99Vals []float64
 	for i, s := range all {
+		first := s.points[0]
+		rpsDiv, p99Div := 1.0, 1.0
+		if relRPS && first.RPS > 0 {
+			rpsDiv = first.RPS
+		}
+		if relP99 && first.P99Ms > 0 {
+			p99Div = first.P99Ms
+		}
 		var a, b errXYs
 		for _, p := range s.points {
 			x := xOf[p.Workers]
 			if p.RPS > 0 {
-				a.XYs = append(a.XYs, plotter.XY{X: x, Y: p.RPS})
-				a.lo = append(a.lo, p.RPS-p.RPSMin)
-				a.hi = append(a.hi, p.RPSMax-p.RPS)
-				rpsVals = append(rpsVals, p.RPSMin, p.RPSMax)
+				a.XYs = append(a.XYs, plotter.XY{X: x, Y: p.RPS / rpsDiv})
+				a.lo = append(a.lo, (p.RPS-p.RPSMin)/rpsDiv)
+				a.hi = append(a.hi, (p.RPSMax-p.RPS)/rpsDiv)
+				rpsVals = append(rpsVals, p.RPSMin/rpsDiv, p.RPSMax/rpsDiv)
 			}
 			if p.P99Ms > 0 {
-				b.XYs = append(b.XYs, plotter.XY{X: x, Y: p.P99Ms})
-				b.lo = append(b.lo, p.P99Ms-p.P99MinMs)
-				b.hi = append(b.hi, p.P99MaxMs-p.P99Ms)
-				p99Vals = append(p99Vals, p.P99MinMs, p.P99MaxMs)
+				b.XYs = append(b.XYs, plotter.XY{X: x, Y: p.P99Ms / p99Div})
+				b.lo = append(b.lo, (p.P99Ms-p.P99MinMs)/p99Div)
+				b.hi = append(b.hi, (p.P99MaxMs-p.P99Ms)/p99Div)
+				p99Vals = append(p99Vals, p.P99MinMs/p99Div, p.P99MaxMs/p99Div)
 			}
 		}
 		var thumb plot.Thumbnailer
@@ -127,9 +164,9 @@ func WriteChart(w io.Writer, r *Report) error {
 			if err != nil {
 				return err
 			}
-			line.Color = plotutil.Color(i)
+			line.Color = lineColor(i)
 			line.Width = vg.Points(1.5)
-			pts.Color = plotutil.Color(i)
+			pts.Color = lineColor(i)
 			pts.Shape = plotutil.Shape(i)
 			d.plt.Add(line, pts)
 			if r.Settings.Repeats > 1 {
@@ -137,20 +174,36 @@ func WriteChart(w io.Writer, r *Report) error {
 				if err != nil {
 					return err
 				}
-				bars.Color = plotutil.Color(i)
+				bars.Color = lineColor(i)
 				bars.CapWidth = vg.Points(4)
 				d.plt.Add(bars)
 			}
 			thumb = lineThumb{line, pts}
 		}
 		if thumb != nil {
-			legend.Add(s.label, thumb)
+			label := s.label
+			if relRPS || relP99 {
+				label += fmt.Sprintf(" (%s req/s, %s ms)", shortNumber(sig3(first.RPS)), fmtMs(first.P99Ms))
+			}
+			legend.Add(label, thumb)
 		}
 	}
-	scaleY(rps, rpsVals)
-	scaleY(p99, p99Vals)
+	if relRPS {
+		scaleRelative(rps, rpsVals, len(pools))
+	} else {
+		scaleY(rps, rpsVals)
+	}
+	if relP99 {
+		scaleRelative(p99, p99Vals, len(pools))
+	} else {
+		scaleY(p99, p99Vals)
+	}
 
-	const width, height, legendWidth = 11 * vg.Inch, 4.6 * vg.Inch, 1.7 * vg.Inch
+	legendWidth := 1.7 * vg.Inch
+	if relRPS || relP99 {
+		legendWidth = 3.1 * vg.Inch
+	}
+	width, height := 9.3*vg.Inch+legendWidth, 4.6*vg.Inch
 	canvas := vgsvg.NewWith(vgsvg.UseWH(width, height), vgsvg.EmbedFonts(false))
 	dc := draw.New(canvas)
 	title := fmt.Sprintf("http_server pool sizes: %d CPUs", r.Machine.CPUs)
@@ -160,7 +213,7 @@ func WriteChart(w io.Writer, r *Report) error {
 	if r.Machine.ClientCPUs != "" {
 		title += ", generator on CPU " + r.Machine.ClientCPUs
 	}
-	title += fmt.Sprintf("; %d connections, %s per point", r.Settings.Connections, r.Settings.Duration)
+	title += fmt.Sprintf("; %d connections, %s per point, %s", r.Settings.Connections, r.Settings.Duration, sub)
 	titleStyle := draw.TextStyle{Color: color.Black, Font: legend.TextStyle.Font, XAlign: draw.XCenter, YAlign: draw.YTop, Handler: legend.TextStyle.Handler}
 	titleStyle.Font.Size = vg.Points(12)
 	dc.FillText(titleStyle, vg.Point{X: (width - legendWidth) / 2, Y: height - vg.Points(6)}, title)
@@ -175,6 +228,13 @@ func WriteChart(w io.Writer, r *Report) error {
 	legend.Top = true
 	legend.Left = true
 	legend.XOffs = vg.Points(6)
+	if relRPS || relP99 {
+		head := legend.TextStyle
+		head.XAlign, head.YAlign = draw.XLeft, draw.YTop
+		dc.FillText(head, vg.Point{X: width - legendWidth + vg.Points(6), Y: height - vg.Points(26)},
+			"req/s and p99 at pool size "+baseName+":")
+		side = draw.Crop(side, 0, 0, 0, -vg.Points(16))
+	}
 	legend.Draw(side)
 	_, err := canvas.WriteTo(w)
 	return err
@@ -213,6 +273,58 @@ func newPanel(title, ylabel string, ticks []plot.Tick, n int) *plot.Plot {
 	p.X.Min, p.X.Max = -0.3, float64(n-1)+0.3
 	p.Add(plotter.NewGrid())
 	return p
+}
+
+// palette is Tableau's ten colours: distinct enough for eight scenarios
+// (plotutil's default palette repeats after seven).
+var palette = []color.RGBA{
+	{0x4e, 0x79, 0xa7, 0xff}, {0xf2, 0x8e, 0x2b, 0xff}, {0xe1, 0x57, 0x59, 0xff}, {0x76, 0xb7, 0xb2, 0xff},
+	{0x59, 0xa1, 0x4f, 0xff}, {0xed, 0xc9, 0x48, 0xff}, {0xb0, 0x7a, 0xa1, 0xff}, {0xff, 0x9d, 0xa7, 0xff},
+	{0x9c, 0x75, 0x5f, 0xff}, {0xba, 0xb0, 0xac, 0xff},
+}
+
+func lineColor(i int) color.Color { return palette[i%len(palette)] }
+
+// sig3 rounds to three significant digits.
+func sig3(v float64) float64 {
+	if v <= 0 {
+		return v
+	}
+	m := math.Pow10(int(math.Floor(math.Log10(v))) - 2)
+	return math.Round(v/m) * m
+}
+
+// span is the ratio of the largest positive value to the smallest.
+func span(vals []float64) float64 {
+	lo, hi := math.Inf(1), 0.0
+	for _, v := range vals {
+		if v > 0 {
+			lo = math.Min(lo, v)
+			hi = math.Max(hi, v)
+		}
+	}
+	if hi == 0 {
+		return 1
+	}
+	return hi / lo
+}
+
+// scaleRelative fits a ratio axis tightly around the values and 1, with a
+// dashed line at 1 (the reference pool size).
+func scaleRelative(p *plot.Plot, vals []float64, n int) {
+	lo, hi := 1.0, 1.0
+	for _, v := range vals {
+		lo = math.Min(lo, v)
+		hi = math.Max(hi, v)
+	}
+	pad := (hi - lo) * 0.08
+	p.Y.Min, p.Y.Max = math.Max(0, lo-pad), hi+pad
+	ref, err := plotter.NewLine(plotter.XYs{{X: -0.3, Y: 1}, {X: float64(n-1) + 0.3, Y: 1}})
+	if err == nil {
+		ref.Color = color.Gray{Y: 90}
+		ref.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		p.Add(ref)
+	}
 }
 
 // scaleY makes the axis start at zero when the values span less than a

@@ -202,6 +202,19 @@ func TestChartSVG(t *testing.T) {
 			t.Errorf("chart lacks %q", want)
 		}
 	}
+	// One point at a third of a request per second: the lines span more
+	// than a factor of ten, so the throughput panel is relative.
+	if !strings.Contains(svg, "Throughput relative to pool size 0 (inline)") || !strings.Contains(svg, "(100k req/s, 2.02 ms)") {
+		t.Error("chart of very different scenarios is not relative to pool size 0")
+	}
+	b.Reset()
+	rep.Points = Summarize(sampleRuns()[:6]) // ping only: absolute
+	if err := WriteChart(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "Throughput (req/s)") || strings.Contains(b.String(), "relative") {
+		t.Error("chart of similar scenarios is not absolute")
+	}
 	if err := WriteChart(&b, &Report{}); err == nil {
 		t.Error("chart of no points: no error")
 	}
