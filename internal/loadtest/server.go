@@ -53,6 +53,9 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 		name = "taskset"
 	}
 	cmd := exec.Command(name, args...)
+	// If the sweep dies (killed, its terminal closed) the server must not
+	// outlive it. The signal survives taskset's exec.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err
