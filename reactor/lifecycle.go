@@ -202,11 +202,6 @@ func peerOf(fd int) netip.AddrPort {
 	if err != nil {
 		return netip.AddrPort{}
 	}
-	switch a := sa.(type) {
-	case *unix.SockaddrInet4:
-		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port))
-	case *unix.SockaddrInet6:
-		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr), uint16(a.Port))
-	}
-	return netip.AddrPort{}
+	ap, _ := addrPort(sa)
+	return ap
 }

@@ -3,6 +3,7 @@ package reactor
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -43,18 +44,12 @@ func listen(addr string, port int, backlog int) (int, *net.TCPAddr, error) {
 		unix.Close(fd)
 		return -1, nil, fmt.Errorf("listen %s: %w", ta, err)
 	}
-	bound, err := unix.Getsockname(fd)
+	bound, err := boundAddr(fd)
 	if err != nil {
 		unix.Close(fd)
-		return -1, nil, fmt.Errorf("getsockname: %w", err)
+		return -1, nil, err
 	}
-	switch b := bound.(type) {
-	case *unix.SockaddrInet4:
-		return fd, &net.TCPAddr{IP: net.IP(b.Addr[:]).To16(), Port: b.Port}, nil
-	case *unix.SockaddrInet6:
-		return fd, &net.TCPAddr{IP: net.IP(b.Addr[:]), Port: b.Port}, nil
-	}
-	return fd, ta, nil
+	return fd, bound, nil
 }
 
 // accept takes one pending connection without asking for the peer address,
@@ -83,15 +78,33 @@ func adopt(fd int) (int, *net.TCPAddr, error) {
 		return -1, nil, fmt.Errorf("descriptor %d: %w", fd, err)
 	}
 	unix.CloseOnExec(fd)
-	bound, err := unix.Getsockname(fd)
+	bound, err := boundAddr(fd)
 	if err != nil {
-		return -1, nil, fmt.Errorf("getsockname: %w", err)
+		return -1, nil, fmt.Errorf("descriptor %d passed by the service manager: %w", fd, err)
 	}
-	switch b := bound.(type) {
+	return fd, bound, nil
+}
+
+// boundAddr is the local address of a TCP socket.
+func boundAddr(fd int) (*net.TCPAddr, error) {
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return nil, fmt.Errorf("getsockname: %w", err)
+	}
+	ap, ok := addrPort(sa)
+	if !ok {
+		return nil, fmt.Errorf("not a TCP/IP socket")
+	}
+	return net.TCPAddrFromAddrPort(ap), nil
+}
+
+// addrPort converts an IPv4 or IPv6 socket address.
+func addrPort(sa unix.Sockaddr) (netip.AddrPort, bool) {
+	switch a := sa.(type) {
 	case *unix.SockaddrInet4:
-		return fd, &net.TCPAddr{IP: net.IP(b.Addr[:]).To16(), Port: b.Port}, nil
+		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port)), true
 	case *unix.SockaddrInet6:
-		return fd, &net.TCPAddr{IP: net.IP(b.Addr[:]), Port: b.Port}, nil
+		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr), uint16(a.Port)), true
 	}
-	return -1, nil, fmt.Errorf("descriptor %d passed by the service manager is not a TCP socket", fd)
+	return netip.AddrPort{}, false
 }

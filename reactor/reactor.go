@@ -317,11 +317,7 @@ func (r *Reactor) handle(c *conn, events uint32) {
 // current response (process checks r.draining).
 func (r *Reactor) startDrain() {
 	r.draining = true
-	if r.lfd >= 0 {
-		r.poll.del(r.lfd)
-		unix.Close(r.lfd)
-		r.lfd = -1
-	}
+	r.closeListener()
 	for _, c := range r.table.conns {
 		if c.fd >= 0 && c.job == nil && !c.buffered() && !c.lingering {
 			r.closeConn(c)
@@ -332,11 +328,7 @@ func (r *Reactor) startDrain() {
 // closeAll closes every connection and waits (briefly) for jobs in the pool,
 // releasing what they hold.
 func (r *Reactor) closeAll() {
-	if r.lfd >= 0 {
-		r.poll.del(r.lfd)
-		unix.Close(r.lfd)
-		r.lfd = -1
-	}
+	r.closeListener()
 	for _, c := range r.table.conns {
 		if c.fd >= 0 {
 			r.closeConn(c)
@@ -351,15 +343,24 @@ func (r *Reactor) closeAll() {
 	}
 }
 
+// closeListener stops accepting: new connections are refused.
+func (r *Reactor) closeListener() {
+	if r.lfd < 0 {
+		return
+	}
+	if r.poll != nil && r.poll.fd >= 0 {
+		r.poll.del(r.lfd)
+	}
+	unix.Close(r.lfd)
+	r.lfd = -1
+}
+
 // Close frees a reactor that will not Run (Run frees its own on return).
 func (r *Reactor) Close() { r.release() }
 
 // release frees the reactor's own descriptors.
 func (r *Reactor) release() {
-	if r.lfd >= 0 {
-		unix.Close(r.lfd)
-		r.lfd = -1
-	}
+	r.closeListener()
 	if r.poll != nil && r.poll.fd >= 0 {
 		r.poll.close()
 		r.poll.fd = -1
