@@ -36,6 +36,7 @@ type Request struct {
 
 	HeadLen int    // bytes of the head, including leading empty lines and CRLFCRLF
 	Body    []byte // Content-Length bytes after the head, set by the reactor
+	TLS     bool   // it came over HTTPS, set by the reactor
 
 	// Err is a final status the reactor decided for this request (parse
 	// error, body too large, timeout). The handler answers it and the

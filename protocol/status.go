@@ -13,6 +13,8 @@ func StatusText(code int) string {
 		return "Moved Permanently"
 	case 304:
 		return "Not Modified"
+	case 308:
+		return "Permanent Redirect"
 	case 400:
 		return "Bad Request"
 	case 403:

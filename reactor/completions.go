@@ -16,8 +16,10 @@ type completions struct {
 	mu    sync.Mutex
 	items []*job
 	spare []*job // the reactor's side of the double buffer
+	tls   []tlsEvent
+	tlsSp []tlsEvent
 
-	n           atomic.Int32 // len(items), readable without the lock
+	n           atomic.Int32 // len(items)+len(tls), readable without the lock
 	sleeping    atomic.Bool  // the reactor is in, or about to enter, a blocking wait
 	wakePending atomic.Bool  // an eventfd write is outstanding
 	efd         int
@@ -42,10 +44,28 @@ var one = [8]byte{1, 0, 0, 0, 0, 0, 0, 0}
 func (q *completions) push(j *job) {
 	q.mu.Lock()
 	q.items = append(q.items, j)
-	q.n.Store(int32(len(q.items)))
+	q.n.Store(int32(len(q.items) + len(q.tls)))
 	q.mu.Unlock()
 	// The store above and this load pair with the reactor's store of
 	// sleeping and its load of n: either it sees our job, or we see it asleep.
+	if q.sleeping.Load() {
+		q.wake()
+	}
+}
+
+// tlsEvent tells the reactor that a handshake goroutine wrote output for
+// connection id, or (done) that its handshake ended.
+type tlsEvent struct {
+	id   uint64
+	done bool
+}
+
+// pushTLS hands a handshake event to the reactor. Called from handshake goroutines.
+func (q *completions) pushTLS(ev tlsEvent) {
+	q.mu.Lock()
+	q.tls = append(q.tls, ev)
+	q.n.Store(int32(len(q.items) + len(q.tls)))
+	q.mu.Unlock()
 	if q.sleeping.Load() {
 		q.wake()
 	}
@@ -80,15 +100,16 @@ func (q *completions) spin(limit time.Duration) bool {
 	return true
 }
 
-// drain returns the waiting jobs; the slice is valid until the next drain.
-func (q *completions) drain() []*job {
+// drain returns the waiting jobs and handshake events; the slices are
+// valid until the next drain.
+func (q *completions) drain() ([]*job, []tlsEvent) {
 	q.mu.Lock()
-	out := q.items
-	q.items = q.spare[:0]
+	out, evs := q.items, q.tls
+	q.items, q.tls = q.spare[:0], q.tlsSp[:0]
 	q.n.Store(0)
 	q.mu.Unlock()
-	q.spare = out
-	return out
+	q.spare, q.tlsSp = out, evs
+	return out, evs
 }
 
 // acknowledge consumes the eventfd after it fired.

@@ -53,7 +53,8 @@ func TestCompletionsNoLostWakeup(t *testing.T) {
 	fds := []unix.PollFd{{Fd: int32(q.efd), Events: unix.POLLIN}}
 	got := 0
 	for got < producers*each {
-		got += len(q.drain())
+		jobs, _ := q.drain()
+		got += len(jobs)
 		if got == producers*each {
 			break
 		}
@@ -84,7 +85,7 @@ func BenchmarkHandoff(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				for !pool.TrySubmit(task) {
 				}
-				for len(q.drain()) == 0 {
+				for jobs, _ := q.drain(); len(jobs) == 0; jobs, _ = q.drain() {
 					if !q.spin(yieldCap) {
 						sleepUntilWoken(q, fds)
 					}

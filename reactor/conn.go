@@ -44,6 +44,8 @@ type conn struct {
 	timerAt int64 // deadline of this connection's entry in the timer heap (0: none)
 
 	peer netip.AddrPort // the client, read only when the access log is on
+
+	tls *tlsConn // nil: plain HTTP
 }
 
 func (c *conn) id() uint64 { return uint64(c.gen)<<32 | uint64(uint32(c.slot)) }

@@ -72,7 +72,10 @@ func (r *Reactor) retryStalled() {
 // complete takes the finished jobs back and starts writing their responses.
 func (r *Reactor) complete() {
 	for {
-		jobs := r.done.drain()
+		jobs, evs := r.done.drain()
+		for _, ev := range evs {
+			r.handshakeEvent(ev)
+		}
 		for i, j := range jobs {
 			r.inflight--
 			r.finish(j)
@@ -84,7 +87,7 @@ func (r *Reactor) complete() {
 			r.finish(j)
 		}
 		r.inline = r.inline[:0]
-		if len(jobs) == 0 {
+		if len(jobs) == 0 && len(evs) == 0 {
 			return
 		}
 	}

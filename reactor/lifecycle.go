@@ -3,6 +3,7 @@ package reactor
 import (
 	"log/slog"
 	"net/netip"
+	"time"
 
 	"http_server/protocol"
 	"http_server/stats"
@@ -10,10 +11,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// acceptAll accepts what the backlog holds, up to a batch per turn.
-func (r *Reactor) acceptAll() {
+// acceptAll accepts what l's backlog holds, up to a batch per turn.
+func (r *Reactor) acceptAll(l *listener) {
 	for i := 0; i < 256; i++ {
-		fd, err := accept(r.lfd)
+		if l.tls && !r.tls.room() {
+			r.pauseAccepting() // at the handshake cap: the backlog waits
+			return
+		}
+		fd, err := accept(l.fd)
 		switch err {
 		case nil:
 		case unix.EAGAIN:
@@ -24,8 +29,8 @@ func (r *Reactor) acceptAll() {
 			// Out of descriptors or memory: stop accepting for a moment
 			// instead of spinning on a listener that stays readable, and
 			// keep serving the connections we have. Logged once an episode.
-			r.poll.mod(r.lfd, 0, slotListener, 0)
 			r.acceptPaused = r.now() + int64(acceptPause)
+			r.pauseAccepting()
 			r.stats.AcceptPaused.Add(1)
 			if !r.acceptLogged {
 				r.acceptLogged = true
@@ -41,7 +46,7 @@ func (r *Reactor) acceptAll() {
 			slog.Info("accepting again")
 		}
 		if r.opts.MaxConns > 0 && r.table.open >= r.opts.MaxConns {
-			r.refuse(fd)
+			r.refuse(fd, l.tls)
 			continue
 		}
 		_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
@@ -58,16 +63,20 @@ func (r *Reactor) acceptAll() {
 		}
 		r.stats.Connections.Add(1)
 		r.stats.Accepted.Add(1)
+		if l.tls {
+			r.startHandshake(c, l)
+		}
 		r.schedule(c, r.deadline(c))
 	}
 }
 
 // refuse answers a connection over --max-conns with 503 and closes it at
 // once, so the backlog never fills with peers that wait for nothing. The
-// socket is new and empty, so the short response fits its buffer.
-func (r *Reactor) refuse(fd int) {
+// socket is new and empty, so the short response fits its buffer. A TLS
+// client is closed without a word: there is no session to answer it in.
+func (r *Reactor) refuse(fd int, tls bool) {
 	r.stats.Refused.Add(1)
-	if r.enc.Compat == protocol.Modern {
+	if r.enc.Compat == protocol.Modern && !tls {
 		r.refusal.Reset()
 		req := protocol.Request{Minor: 1, Err: 503}
 		r.handler.Serve(&req, &r.refusal)
@@ -79,10 +88,28 @@ func (r *Reactor) refuse(fd int) {
 	unix.Close(fd)
 }
 
+// pauseAccepting stops accepting on the listeners that must wait: all of
+// them while descriptors are short, the TLS one while handshakes are at the cap.
+func (r *Reactor) pauseAccepting() {
+	for i := range r.lis {
+		if r.acceptPaused != 0 || (r.lis[i].tls && !r.tls.room()) {
+			r.setAccepting(i, false)
+		}
+	}
+}
+
+// resumeAccept turns accepting back on where the reason to wait has passed.
 func (r *Reactor) resumeAccept() {
-	if r.acceptPaused != 0 && r.now() >= r.acceptPaused && r.lfd >= 0 {
+	if r.acceptPaused != 0 && r.now() >= r.acceptPaused {
 		r.acceptPaused = 0
-		r.poll.mod(r.lfd, unix.EPOLLIN, slotListener, 0)
+	}
+	if r.draining {
+		return
+	}
+	for i := range r.lis {
+		if r.acceptPaused == 0 && (!r.lis[i].tls || r.tls.room()) {
+			r.setAccepting(i, true)
+		}
 	}
 }
 
@@ -100,6 +127,9 @@ func (r *Reactor) updateInterest(c *conn) {
 // finishConn ends c after its last response: shut the write side so the
 // client sees EOF at once, then drain its input until it closes too.
 func (r *Reactor) finishConn(c *conn) {
+	if c.tls != nil && !r.closeNotify(c) {
+		return
+	}
 	if c.job != nil {
 		r.recycle(c.job)
 		c.job = nil
@@ -134,6 +164,9 @@ func (r *Reactor) abort(c *conn) {
 func (r *Reactor) closeConn(c *conn) {
 	r.poll.del(c.fd)
 	unix.Close(c.fd)
+	if c.tls != nil {
+		c.tls.mc.drop() // a handshake goroutine still reading gives up
+	}
 	inPool := c.job != nil && c.queued && !c.stalled
 	if c.job != nil && !inPool {
 		r.recycle(c.job)
@@ -152,6 +185,9 @@ func (r *Reactor) deadline(c *conn) int64 {
 	switch {
 	case c.lingering:
 		return c.lingerSince + int64(o.LingerTimeout)
+	case c.tls != nil && c.tls.handshaking:
+		// The handshake's context ends it first; this is the backstop.
+		return c.idleSince + int64(r.tls.timeout) + int64(time.Second)
 	case c.stalled:
 		return c.stalledSince + int64(o.QueueTimeout)
 	case c.job != nil && c.queued:

@@ -108,3 +108,54 @@ func addrPort(sa unix.Sockaddr) (netip.AddrPort, bool) {
 	}
 	return netip.AddrPort{}, false
 }
+
+// listener is one listening socket. Connections from the TLS one go through
+// crypto/tls before their requests are parsed.
+type listener struct {
+	fd     int
+	addr   *net.TCPAddr
+	tls    bool
+	active bool // EPOLLIN is registered: accepting
+}
+
+// openListeners opens the plain listener (or adopts the socket the service
+// manager passed) and the HTTPS one, as the options ask.
+func (r *Reactor) openListeners() error {
+	o := &r.opts
+	if !o.NoPlain {
+		var l listener
+		var err error
+		if o.ListenFd > 0 {
+			l.fd, l.addr, err = adopt(o.ListenFd)
+		} else {
+			l.fd, l.addr, err = listen(o.Addr, o.Port, o.Backlog)
+		}
+		if err != nil {
+			return err
+		}
+		r.lis = append(r.lis, l)
+	}
+	if o.TLS != nil {
+		fd, addr, err := listen(o.TLS.Addr, o.TLS.Port, o.Backlog)
+		if err != nil {
+			return fmt.Errorf("https listener: %w", err)
+		}
+		r.lis = append(r.lis, listener{fd: fd, addr: addr, tls: true})
+		r.tls = newTLSServer(o.TLS)
+	}
+	return nil
+}
+
+// setAccepting turns accepting on one listener on or off.
+func (r *Reactor) setAccepting(i int, on bool) {
+	l := &r.lis[i]
+	if l.fd < 0 || l.active == on {
+		return
+	}
+	var ev uint32
+	if on {
+		ev = unix.EPOLLIN
+	}
+	r.poll.mod(l.fd, ev, slotListener-int32(i), 0)
+	l.active = on
+}

@@ -4,10 +4,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Special slots in EpollEvent.Fd for descriptors that are not connections.
+// Special slots in EpollEvent.Fd for descriptors that are not connections:
+// the eventfd, and listener i at slotListener-i.
 const (
-	slotListener = -1
-	slotWake     = -2
+	slotWake     = -1
+	slotListener = -2
 )
 
 // poller is a level-triggered epoll set. Each event carries a slot and a

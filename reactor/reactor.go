@@ -64,6 +64,9 @@ type Options struct {
 
 	AccessLog *logging.Access // one line per response, formatted here and written off the loop (nil: off)
 
+	NoPlain bool        // no plain-HTTP listener (HTTPS only)
+	TLS     *TLSOptions // an HTTPS listener as well (nil: none)
+
 	MaxConns    int  // open connections; past it new ones get 503 and close (0: no cap)
 	MaxRequests int  // requests served per connection before it closes (0: no cap)
 	Expect      bool // honour Expect: 100-continue (modern mode)
@@ -92,19 +95,19 @@ type Reactor struct {
 	maxBuf   int
 	maxSleep int // milliseconds an idle loop sleeps at most
 
-	lfd   int
-	addr  *net.TCPAddr
+	lis   []listener
 	poll  *poller
 	done  *completions
 	table table
 
 	timers   timerHeap
-	jobs     []*job   // recycled jobs
-	bufs     [][]byte // recycled read buffers
-	stalled  []uint64 // connections whose job waits for room in the pool, oldest first
-	inline   []*job   // jobs served inline, waiting to be written
-	inflight int      // jobs in the pool
-	scratch  []byte   // lingering reads land here
+	jobs     []*job     // recycled jobs
+	bufs     [][]byte   // recycled read buffers
+	stalled  []uint64   // connections whose job waits for room in the pool, oldest first
+	inline   []*job     // jobs served inline, waiting to be written
+	inflight int        // jobs in the pool
+	tls      *tlsServer // nil: no HTTPS listener
+	scratch  []byte     // lingering reads land here
 	refusal  protocol.Batch
 
 	epoch        time.Time
@@ -123,20 +126,12 @@ func New(o Options) (*Reactor, error) {
 		return nil, errors.New("reactor: Handler, Encoder and Stats are required")
 	}
 	setDefaults(&o)
-	var lfd int
-	var addr *net.TCPAddr
-	var err error
-	if o.ListenFd > 0 {
-		lfd, addr, err = adopt(o.ListenFd)
-	} else {
-		lfd, addr, err = listen(o.Addr, o.Port, o.Backlog)
-	}
-	if err != nil {
-		return nil, err
+	if o.NoPlain && o.TLS == nil {
+		return nil, errors.New("reactor: no listener: NoPlain without TLS")
 	}
 	r := &Reactor{
 		opts: o, handler: o.Handler, pool: o.Pool, parser: o.Parser, enc: o.Encoder,
-		stats: o.Stats, access: o.AccessLog, lfd: lfd, addr: addr, epoch: time.Now(),
+		stats: o.Stats, access: o.AccessLog, epoch: time.Now(),
 		// Room for a head and a body; a chunked body's framing gets twice
 		// the body limit plus a margin before it counts as too large.
 		maxBuf:   o.Parser.Limits.MaxHeaderBytes + 2*int(o.MaxBody) + 4096,
@@ -146,17 +141,23 @@ func New(o Options) (*Reactor, error) {
 	if o.Heartbeat > 0 {
 		r.maxSleep = max(1, int(o.Heartbeat/time.Millisecond))
 	}
+	if err := r.openListeners(); err != nil {
+		r.release()
+		return nil, err
+	}
+	var err error
 	if r.poll, err = newPoller(512); err != nil {
-		unix.Close(lfd)
+		r.release()
 		return nil, fmt.Errorf("epoll: %w", err)
 	}
 	if r.done, err = newCompletions(); err != nil {
-		unix.Close(lfd)
-		r.poll.close()
+		r.release()
 		return nil, fmt.Errorf("eventfd: %w", err)
 	}
-	if err = r.poll.add(lfd, unix.EPOLLIN, slotListener, 0); err == nil {
-		err = r.poll.add(r.done.efd, unix.EPOLLIN, slotWake, 0)
+	err = r.poll.add(r.done.efd, unix.EPOLLIN, slotWake, 0)
+	for i := 0; err == nil && i < len(r.lis); i++ {
+		err = r.poll.add(r.lis[i].fd, unix.EPOLLIN, slotListener-int32(i), 0)
+		r.lis[i].active = true
 	}
 	if err != nil {
 		r.release()
@@ -202,8 +203,20 @@ func (r *Reactor) Alive(d time.Duration) bool {
 	return time.Now().UnixNano()-r.heartbeat.Load() < int64(d)
 }
 
-// Addr is the address the listener is bound to.
-func (r *Reactor) Addr() *net.TCPAddr { return r.addr }
+// Addr is the address the plain-HTTP listener is bound to (nil: none).
+func (r *Reactor) Addr() *net.TCPAddr { return r.listenerAddr(false) }
+
+// TLSAddr is the address the HTTPS listener is bound to (nil: none).
+func (r *Reactor) TLSAddr() *net.TCPAddr { return r.listenerAddr(true) }
+
+func (r *Reactor) listenerAddr(tls bool) *net.TCPAddr {
+	for i := range r.lis {
+		if r.lis[i].tls == tls {
+			return r.lis[i].addr
+		}
+	}
+	return nil
+}
 
 // Stop asks Run to return. Safe from any goroutine.
 func (r *Reactor) Stop() {
@@ -262,14 +275,16 @@ func (r *Reactor) Run() error {
 		r.heartbeat.Store(time.Now().UnixNano())
 		for i := 0; i < n; i++ {
 			ev := r.poll.events[i]
-			switch ev.Fd {
-			case slotListener:
-				r.acceptAll()
-			case slotWake:
-				r.done.acknowledge()
-			default:
+			switch {
+			case ev.Fd >= 0:
 				if c := r.table.bySlot(ev.Fd, uint32(ev.Pad)); c != nil {
 					r.handle(c, ev.Events)
+				}
+			case ev.Fd == slotWake:
+				r.done.acknowledge()
+			default:
+				if l := &r.lis[slotListener-ev.Fd]; l.fd >= 0 {
+					r.acceptAll(l)
 				}
 			}
 		}
@@ -297,8 +312,12 @@ func (r *Reactor) handle(c *conn, events uint32) {
 		r.abort(c)
 		return
 	}
-	if events&unix.EPOLLOUT != 0 && c.job != nil && !c.queued {
-		r.flush(c)
+	if events&unix.EPOLLOUT != 0 {
+		if c.job != nil && !c.queued {
+			r.flush(c)
+		} else if c.tls != nil {
+			r.writableTLS(c)
+		}
 		if c.fd < 0 {
 			return
 		}
@@ -345,14 +364,17 @@ func (r *Reactor) closeAll() {
 
 // closeListener stops accepting: new connections are refused.
 func (r *Reactor) closeListener() {
-	if r.lfd < 0 {
-		return
+	for i := range r.lis {
+		l := &r.lis[i]
+		if l.fd < 0 {
+			continue
+		}
+		if r.poll != nil && r.poll.fd >= 0 {
+			r.poll.del(l.fd)
+		}
+		unix.Close(l.fd)
+		l.fd, l.active = -1, false
 	}
-	if r.poll != nil && r.poll.fd >= 0 {
-		r.poll.del(r.lfd)
-	}
-	unix.Close(r.lfd)
-	r.lfd = -1
 }
 
 // Close frees a reactor that will not Run (Run frees its own on return).

@@ -18,6 +18,10 @@ func (r *Reactor) readable(c *conn) {
 	if c.paused || c.peerEOF || c.finishing {
 		return // a stale event from before the interest changed
 	}
+	if c.tls != nil {
+		r.readTLS(c)
+		return
+	}
 	if !r.makeRoom(c) {
 		if c.job == nil {
 			r.reject(c, 413) // one request larger than the buffer: a chunked body's framing
@@ -76,6 +80,17 @@ func (r *Reactor) makeRoom(c *conn) bool {
 	return true
 }
 
+// next goes on with c after its output left: the requests already in its
+// buffer, and over TLS the ones crypto/tls decrypted or holds as ciphertext,
+// for which no epoll event will come.
+func (r *Reactor) next(c *conn) {
+	if c.tls != nil && !c.tls.handshaking {
+		r.pullTLS(c)
+		return
+	}
+	r.process(c)
+}
+
 // process turns the complete requests in c's buffer into one job and hands
 // it on. A connection has at most one job at a time, which keeps responses
 // in request order (DESIGN invariant 4).
@@ -109,6 +124,7 @@ func (r *Reactor) process(c *conn) {
 		if status == 0 && n == 0 {
 			break // head incomplete
 		}
+		req.TLS = c.tls != nil
 		var limit int64
 		if status == 0 {
 			limit, status = r.admit(req)
@@ -213,7 +229,9 @@ func (r *Reactor) awaitBody(c *conn, req *protocol.Request) {
 		// The socket has no output pending (no job is out), so this tiny
 		// interim response fits its buffer; if it somehow does not, the
 		// connection's state is unknown and it is cut.
-		if n, err := unix.Write(c.fd, continue100); err != nil || n != len(continue100) {
+		if c.tls != nil {
+			r.sendInterimTLS(c, continue100)
+		} else if n, err := unix.Write(c.fd, continue100); err != nil || n != len(continue100) {
 			r.abort(c)
 		}
 	}

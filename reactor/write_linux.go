@@ -16,6 +16,10 @@ import (
 // On EAGAIN it waits for EPOLLOUT; a download is pulled by the socket's
 // readiness and never read into memory.
 func (r *Reactor) flush(c *conn) {
+	if c.tls != nil {
+		r.flushTLS(c)
+		return
+	}
 	j := c.job
 	items := j.out.Items
 	budget := int64(sendBudget)
@@ -69,17 +73,30 @@ func (r *Reactor) flush(c *conn) {
 			}
 			continue
 		}
-		// items[cur] is completely out.
-		r.stats.Record(stats.Route(it.Route), it.Status, int64(it.Head.Len()), it.BodyLen(), time.Duration(r.now()-j.arrived))
-		r.logAccess(c, j, it.Status, it.BodyLen())
-		closeItemFile(it)
-		j.cur++
-		j.fileSent = 0
-		if it.Close {
-			r.finishConn(c)
+		if !r.itemSent(c, j, it) {
 			return
 		}
 	}
+	r.jobSent(c, j)
+}
+
+// itemSent books items[cur], which has completely left. It reports false
+// when the connection ended with it.
+func (r *Reactor) itemSent(c *conn, j *job, it *protocol.Item) bool {
+	r.stats.Record(stats.Route(it.Route), it.Status, int64(it.Head.Len()), it.BodyLen(), time.Duration(r.now()-j.arrived))
+	r.logAccess(c, j, it.Status, it.BodyLen())
+	closeItemFile(it)
+	j.cur++
+	j.fileSent = 0
+	if it.Close {
+		r.finishConn(c)
+		return false
+	}
+	return true
+}
+
+// jobSent retires a job whose responses have all left and reads on.
+func (r *Reactor) jobSent(c *conn, j *job) {
 	c.job = nil
 	r.recycle(j)
 	c.wantOut = false
@@ -87,7 +104,7 @@ func (r *Reactor) flush(c *conn) {
 		c.paused = false
 	}
 	r.updateInterest(c)
-	r.process(c)
+	r.next(c)
 }
 
 // regionEnd is where the bytes that can leave in one write end: at the head

@@ -31,6 +31,8 @@ type Counters struct {
 	TimedOut     atomic.Uint64 // connections closed by a timeout
 	Refused      atomic.Uint64 // connections turned away over the connection cap
 	AcceptPaused atomic.Uint64 // times accepting paused for lack of descriptors
+
+	TLS TLSCounters
 }
 
 // New returns counters with their Prometheus series.

@@ -19,6 +19,13 @@ type Config struct {
 	Encoder    *protocol.Encoder
 	Stats      *stats.Counters
 	Pool       *Pool // nil in inline mode; only read for /stats
+
+	// HTTPSPort, when set, sends every plain-HTTP request to the same
+	// target on this HTTPS port (308); HTTPSHost names the server for
+	// requests without a Host.
+	HTTPSPort int
+	HTTPSHost string
+	TLS       bool // an HTTPS listener is open: /stats shows its figures
 }
 
 // discardLimit is the body a request to any route but /write may carry;
@@ -68,6 +75,8 @@ func (rt *Router) Serve(req *protocol.Request, out *protocol.Batch) {
 	switch {
 	case req.Err != 0:
 		rt.fail(req, out, req.Err)
+	case rt.cfg.HTTPSPort != 0 && !req.TLS:
+		rt.toHTTPS(req, out)
 	case rt.cfg.Compat == protocol.Classic:
 		rt.serveClassic(req, out)
 	default:

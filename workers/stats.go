@@ -10,17 +10,18 @@ import (
 
 // statsJSON is the /stats body with Accept: application/json or ?format=json.
 type statsJSON struct {
-	Requests     uint64    `json:"requests"`
-	HeaderBytes  uint64    `json:"header_bytes"`
-	BodyBytes    uint64    `json:"body_bytes"`
-	Errors       uint64    `json:"errors"`
-	ErrorBytes   uint64    `json:"error_bytes"`
-	Connections  int64     `json:"connections"`
-	Accepted     uint64    `json:"accepted"`
-	TimedOut     uint64    `json:"timed_out"`
-	Refused      uint64    `json:"refused"`
-	AcceptPaused uint64    `json:"accept_paused"`
-	Pool         PoolStats `json:"pool"`
+	Requests     uint64             `json:"requests"`
+	HeaderBytes  uint64             `json:"header_bytes"`
+	BodyBytes    uint64             `json:"body_bytes"`
+	Errors       uint64             `json:"errors"`
+	ErrorBytes   uint64             `json:"error_bytes"`
+	Connections  int64              `json:"connections"`
+	Accepted     uint64             `json:"accepted"`
+	TimedOut     uint64             `json:"timed_out"`
+	Refused      uint64             `json:"refused"`
+	AcceptPaused uint64             `json:"accept_paused"`
+	Pool         PoolStats          `json:"pool"`
+	TLS          *stats.TLSSnapshot `json:"tls,omitempty"` // only with an HTTPS listener
 }
 
 // stats reports the counters as they were before this response; the
@@ -39,6 +40,7 @@ func (rt *Router) stats(req *protocol.Request, out *protocol.Batch) {
 			Refused:      rt.cfg.Stats.Refused.Load(),
 			AcceptPaused: rt.cfg.Stats.AcceptPaused.Load(),
 			Pool:         ps,
+			TLS:          rt.tlsStats(),
 		})
 		rt.enc.Encode(out, req, &protocol.Reply{Status: 200, ContentType: "application/json", Body: body})
 		return
@@ -59,4 +61,12 @@ func appendClassicStats(b []byte, s stats.Snapshot) []byte {
 	b = append(b, "\nError bytes: "...)
 	b = strconv.AppendUint(b, s.ErrorBytes, 10)
 	return b
+}
+
+func (rt *Router) tlsStats() *stats.TLSSnapshot {
+	if !rt.cfg.TLS {
+		return nil
+	}
+	s := rt.cfg.Stats.TLS.Snapshot()
+	return &s
 }

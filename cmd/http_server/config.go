@@ -37,6 +37,14 @@ type config struct {
 	dotfiles        bool
 	shutdownTimeout time.Duration
 
+	tlsCert             string
+	tlsKey              string
+	tlsPort             int
+	tlsOnly             bool
+	tlsRedirect         bool
+	tlsHandshakeTimeout time.Duration
+	tlsMaxHandshakes    int
+
 	stateFile       string
 	metricsAddr     string
 	logFormat       string
@@ -87,6 +95,13 @@ func newFlagSet(c *config) (*pflag.FlagSet, *string, *string) {
 	fs.IntVar(&c.maxRequests, "max-requests", 1000, "requests served on one keep-alive connection before it closes (0: no cap)")
 	fs.DurationVar(&c.classicTimeout, "classic-timeout", 200*time.Millisecond, "classic mode: an incomplete request silent this long gets 400")
 	dotfiles := fs.String("dotfiles", "deny", "files and directories whose name starts with a dot: deny (404) or allow")
+	fs.StringVar(&c.tlsCert, "tls-cert", "", "HTTPS: certificate chain (PEM); with --tls-key it opens the HTTPS listener; SIGHUP reloads both")
+	fs.StringVar(&c.tlsKey, "tls-key", "", "HTTPS: private key (PEM) for --tls-cert")
+	fs.IntVar(&c.tlsPort, "tls-port", 8443, "HTTPS: TCP port on --addr, 0 picks a free one")
+	fs.BoolVar(&c.tlsOnly, "tls-only", false, "HTTPS: open no plain-HTTP listener")
+	fs.BoolVar(&c.tlsRedirect, "tls-redirect", false, "HTTPS: answer every plain-HTTP request with 308 to the same path over HTTPS")
+	fs.DurationVar(&c.tlsHandshakeTimeout, "tls-handshake-timeout", 10*time.Second, "HTTPS: time from accept to a complete handshake")
+	fs.IntVar(&c.tlsMaxHandshakes, "tls-max-handshakes", 256, "HTTPS: handshakes in progress at once; past it new connections wait in the backlog")
 	fs.StringVar(&c.stateFile, "state-file", "", "file that keeps the /write value across restarts, written atomically before each write is answered (empty: memory only)")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "", `where /metrics (Prometheus) is served: "" on the main listener, "off", or host:port for a separate listener that is not public`)
 	fs.StringVar(&c.logFormat, "log-format", "text", "server log on standard error: text or json")
@@ -190,6 +205,25 @@ func (c *config) validate() error {
 		return c.optionError("max-conns", fmt.Sprintf("%d must be 0 or more", c.maxConns))
 	case c.maxRequests < 0:
 		return c.optionError("max-requests", fmt.Sprintf("%d must be 0 or more", c.maxRequests))
+	case c.tlsPort < 0 || c.tlsPort > 65535:
+		return c.optionError("tls-port", fmt.Sprintf("%d must be 0..65535", c.tlsPort))
+	case c.tlsMaxHandshakes < 1:
+		return c.optionError("tls-max-handshakes", fmt.Sprintf("%d must be 1 or more", c.tlsMaxHandshakes))
+	case c.tlsHandshakeTimeout <= 0:
+		return c.optionError("tls-handshake-timeout", fmt.Sprintf("%v must be a positive duration such as 10s", c.tlsHandshakeTimeout))
+	case (c.tlsCert == "") != (c.tlsKey == ""):
+		if c.tlsCert == "" {
+			return c.optionError("tls-cert", "is required with --tls-key")
+		}
+		return c.optionError("tls-key", "is required with --tls-cert")
+	case c.tlsCert == "" && c.tlsOnly:
+		return c.optionError("tls-only", "needs --tls-cert and --tls-key")
+	case c.tlsCert == "" && c.tlsRedirect:
+		return c.optionError("tls-redirect", "needs --tls-cert and --tls-key")
+	case c.tlsOnly && c.tlsRedirect:
+		return c.optionError("tls-redirect", "needs the plain listener that --tls-only turns off")
+	case c.tlsCert != "" && c.compat == protocol.Classic:
+		return c.optionError("tls-cert", "HTTPS is not available with --compat classic, which keeps the C server's plain wire format")
 	}
 	for name, d := range map[string]time.Duration{"header-timeout": c.headerTimeout, "body-timeout": c.bodyTimeout,
 		"idle-timeout": c.idleTimeout, "write-timeout": c.writeTimeout, "classic-timeout": c.classicTimeout,

@@ -74,11 +74,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if srv.activated != "" {
 		attrs = append(attrs, "socket", srv.activated)
 	}
-	slog.Info("listening on "+srv.reactor.Addr().String(), attrs...)
+	if a := srv.reactor.Addr(); a != nil {
+		slog.Info("listening on "+a.String(), attrs...)
+		attrs = nil
+	}
+	if a := srv.reactor.TLSAddr(); a != nil {
+		slog.Info("listening for https on "+a.String(), attrs...)
+	}
 	if srv.metricsURL != "" {
 		slog.Info("metrics on " + srv.metricsURL)
 	}
-	notify(fmt.Sprintf("READY=1\nSTATUS=serving on %s with %d workers", srv.reactor.Addr(), cfg.workers))
+	notify(fmt.Sprintf("READY=1\nSTATUS=serving on %s with %d workers", srv.listening(), cfg.workers))
 	stopWatchdog := make(chan struct{})
 	defer close(stopWatchdog)
 	go watchdog(srv.reactor, srv.counters, stopWatchdog)
@@ -104,6 +110,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	go func() {
 		for range hup {
 			srv.reopenLogs()
+			if srv.cert != nil {
+				srv.cert.reload(cfg)
+			}
 		}
 	}()
 	err = srv.reactor.Run()
@@ -126,6 +135,22 @@ type server struct {
 	reactor    *reactor.Reactor
 	pool       *workers.Pool
 	files      *workers.Files
+	cert       *certificate // nil: no HTTPS
+}
+
+// listening names the listeners for the service manager's status line.
+func (s *server) listening() string {
+	var out string
+	if a := s.reactor.Addr(); a != nil {
+		out = a.String()
+	}
+	if a := s.reactor.TLSAddr(); a != nil {
+		if out != "" {
+			out += " and "
+		}
+		out += "https " + a.String()
+	}
+	return out
 }
 
 func start(cfg *config) (*server, error) {
@@ -143,9 +168,19 @@ func start(cfg *config) (*server, error) {
 	metrics.Gauge("http_server_pool_workers", func() float64 { return float64(pool.Stats().Workers) })
 	metrics.Gauge("http_server_pool_workers_running", func() float64 { return float64(pool.Stats().Running) })
 	metrics.Gauge("http_server_pool_queue_depth", func() float64 { return float64(pool.Stats().Queued) })
+	var cert *certificate
+	if cfg.tlsCert != "" {
+		if cert, err = loadCertificate(cfg); err != nil {
+			if pool != nil {
+				pool.Stop()
+			}
+			files.Close()
+			return nil, err
+		}
+	}
 	rcfg := workers.Config{
 		Files: files, Compat: cfg.compat, WriteLimit: cfg.writeLimit, Dotfiles: cfg.dotfiles,
-		StateFile: cfg.stateFile, Encoder: enc, Stats: counters, Pool: pool,
+		StateFile: cfg.stateFile, Encoder: enc, Stats: counters, Pool: pool, TLS: cert != nil,
 	}
 	if cfg.metricsAddr == "" {
 		rcfg.Metrics = metrics
@@ -200,6 +235,11 @@ func start(cfg *config) (*server, error) {
 	if cfg.compat == protocol.Classic {
 		opts.SilenceTimeout = cfg.classicTimeout
 	}
+	if cert != nil {
+		opts.NoPlain = cfg.tlsOnly
+		opts.TLS = &reactor.TLSOptions{Addr: cfg.addr, Port: cfg.tlsPort, Config: cert.tlsConfig(),
+			HandshakeTimeout: cfg.tlsHandshakeTimeout, MaxHandshakes: cfg.tlsMaxHandshakes}
+	}
 	r, err := reactor.New(opts)
 	if err != nil {
 		if pool != nil {
@@ -208,7 +248,10 @@ func start(cfg *config) (*server, error) {
 		files.Close()
 		return nil, err
 	}
-	srv := &server{reactor: r, pool: pool, files: files, maxConns: opts.MaxConns, counters: counters, access: access}
+	srv := &server{reactor: r, pool: pool, files: files, maxConns: opts.MaxConns, counters: counters, access: access, cert: cert}
+	if cfg.tlsRedirect {
+		router.RedirectToHTTPS(r.TLSAddr().Port, cfg.addr) // the port is known only now with --tls-port 0
+	}
 	if cfg.metricsAddr != "" && cfg.metricsAddr != "off" {
 		if srv.metricsURL, err = serveMetrics(cfg.metricsAddr, metrics); err != nil {
 			r.Close()
