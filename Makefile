@@ -66,6 +66,14 @@ BENCH_ARGS ?=
 bench-compare:
 	bench/compare.sh $(BENCH_ARGS)
 
+# HTTPS against net/http's ListenAndServeTLS: handshakes per server
+# CPU-second, keep-alive req/s, bulk MiB/s, RSS per idle TLS connection;
+# CPUs pinned, rounds alternated. About 4 minutes; BENCH_TLS_ARGS=--quick
+# for a smoke test. See bench/README.md.
+BENCH_TLS_ARGS ?=
+bench-tls:
+	bench/tls/run.sh $(BENCH_TLS_ARGS)
+
 # Every fuzz target, one after another, FUZZTIME each.
 FUZZTIME ?= 60s
 fuzz:

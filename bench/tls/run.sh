@@ -1,0 +1,372 @@
+#!/usr/bin/env bash
+# HTTPS benchmark: this server's TLS listener against net/http's
+# ListenAndServeTLS with the same certificate, on the same machine, in the
+# same run. Both servers run pinned to CPU 0, the client (bench/peers/tlsload)
+# on CPU 1; every measurement gets a fresh server and the two servers
+# alternate round by round. Four figures: full handshakes per server
+# CPU-second, keep-alive requests/s, bulk MiB/s, RSS per idle TLS
+# connection. See the "HTTPS benchmark" section of bench/README.md.
+#
+#   bench/tls/run.sh [--quick] [--rounds 3] [--duration 8s] [--warmup 1s]
+#                    [--scenarios handshake,keepalive,bulk,idle]
+#                    [--servers http_server,nethttps] [--idle-conns 5000]
+#                    [--file-size 256M] [--bulk-conns 4] [--groups LIST]
+#                    [--server-args "ARGS"] [--server-bin PATH] [--out DIR]
+# shellcheck disable=SC2317,SC2086 # cleanup runs from the trap; $server_args is a list
+set -uo pipefail
+
+usage() {
+	sed -n '2,/^# shellcheck/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
+	cat <<'EOF'
+Flags:
+  --rounds R         rounds; every round runs both servers once per scenario; default 3
+  --duration D       measured time of each load run (Go syntax: 8s, 1m); default 8s
+  --warmup D         unmeasured load before it, same connections; default 1s
+  --quick            --rounds 1 --duration 2s --warmup 500ms --idle-conns 1000 --file-size 64M
+                     (a smoke test of the harness, not a measurement)
+  --scenarios LIST   comma-separated subset of handshake,keepalive,bulk,idle; default all
+  --servers LIST     comma-separated subset of http_server,nethttps; default both
+  --idle-conns N     idle TLS connections in the RSS scenario; default 5000
+  --file-size S      size of the bulk file (head -c syntax); default 256M
+  --bulk-conns N     connections downloading it; default 4
+  --groups LIST      key-exchange groups the client offers (e.g. X25519); default Go's
+  --server-args A    extra flags for this server (e.g. "--max-requests 0")
+  --server-bin PATH  use this http_server binary instead of building ./cmd/http_server
+  --out DIR          where raw outputs go; default bench/results/tls-<timestamp>
+EOF
+}
+
+cd "$(dirname "$0")/../.." || exit 1
+repo=$(pwd)
+bench=$repo/bench
+
+rounds=3
+duration=8s
+warmup=1s
+scenarios=handshake,keepalive,bulk,idle
+servers_arg=http_server,nethttps
+idle_conns=5000
+file_size=256M
+bulk_conns=4
+groups=""
+server_args=""
+server_bin=""
+out=""
+while [ $# -gt 0 ]; do
+	case $1 in
+	--rounds) rounds=$2; shift ;;
+	--duration) duration=$2; shift ;;
+	--warmup) warmup=$2; shift ;;
+	--quick) rounds=1; duration=2s; warmup=500ms; idle_conns=1000; file_size=64M ;;
+	--scenarios) scenarios=$2; shift ;;
+	--servers) servers_arg=$2; shift ;;
+	--idle-conns) idle_conns=$2; shift ;;
+	--file-size) file_size=$2; shift ;;
+	--bulk-conns) bulk_conns=$2; shift ;;
+	--groups) groups=$2; shift ;;
+	--server-args) server_args=$2; shift ;;
+	--server-bin) server_bin=$2; shift ;;
+	--out) out=$2; shift ;;
+	-h | --help) usage; exit 0 ;;
+	*) echo "run.sh: unknown argument $1 (--help lists the flags)" >&2; exit 2 ;;
+	esac
+	shift
+done
+for v in rounds idle_conns bulk_conns; do
+	case ${!v} in '' | *[!0-9]* | 0) echo "run.sh: --${v//_/-} must be a positive integer" >&2; exit 2 ;; esac
+done
+IFS=, read -r -a scen_list <<<"$scenarios"
+for s in "${scen_list[@]}"; do
+	case $s in handshake | keepalive | bulk | idle) ;; *) echo "run.sh: unknown scenario $s (handshake, keepalive, bulk, idle)" >&2; exit 2 ;; esac
+done
+IFS=, read -r -a servers <<<"$servers_arg"
+for s in "${servers[@]}"; do
+	case $s in http_server | nethttps) ;; *) echo "run.sh: unknown server $s (http_server, nethttps)" >&2; exit 2 ;; esac
+done
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# ---------------------------------------------------------------- tools
+ncpu=$(nproc)
+[ "$ncpu" -ge 2 ] || { echo "run.sh: needs at least 2 CPUs (servers on CPU 0, the client on CPU 1)" >&2; exit 1; }
+for t in go curl taskset python3 timeout getconf; do
+	command -v $t >/dev/null || { echo "run.sh: $t is missing" >&2; exit 1; }
+done
+clk_tck=$(getconf CLK_TCK)
+
+# Descriptors: the idle scenario needs idle_conns plus a few in the server
+# and in the client (both inherit this limit).
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+nofile=$(ulimit -n)
+if [ "$nofile" -lt $((idle_conns + 64)) ]; then
+	log "descriptor limit $nofile (hard $(ulimit -Hn)) is below $idle_conns idle connections + 64; the idle scenario uses $((nofile - 64))"
+	idle_conns=$((nofile - 64))
+fi
+
+# ---------------------------------------------------------------- work area
+stamp=$(date +%Y%m%d-%H%M%S)
+[ -n "$out" ] || out=$bench/results/tls-$stamp
+mkdir -p "$out/raw" || exit 1
+out=$(cd "$out" && pwd)
+work=$(mktemp -d)
+doc=$work/www
+mkdir -p "$doc" "$work/tls"
+tsv=$out/results.tsv
+: >"$tsv"
+: >"$out/groups.tsv"
+notes=$out/notes.txt
+: >"$notes"
+note() { echo "$*" >>"$notes"; log "note: $*"; }
+
+# Every PID this script started and has not reaped; the trap kills them.
+started=()
+cleanup() {
+	local p
+	for p in "${started[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- builds
+# The client and the net/http peer live in the peers module (bench/peers),
+# this server is built into the temporary directory (not ./http_server,
+# which others may be using).
+mkdir -p "$bench/bin"
+for p in tlsload nethttps; do
+	log "building bench/peers/$p"
+	if ! (cd "$bench/peers" && go build -trimpath -o "../bin/$p" "./$p") >"$bench/bin/$p.build.log" 2>&1; then
+		echo "run.sh: bench/peers/$p did not build: $(tail -3 "$bench/bin/$p.build.log")" >&2
+		exit 1
+	fi
+done
+client=$bench/bin/tlsload
+
+asked() { [[ ",$servers_arg," == *",$1,"* ]]; }
+if asked http_server; then
+	if [ -z "$server_bin" ]; then
+		log "building ./cmd/http_server"
+		server_bin=$work/http_server
+		go build -trimpath -o "$server_bin" ./cmd/http_server 2>"$out/raw/http_server.build.log" ||
+			{ echo "run.sh: ./cmd/http_server did not build: $(tail -3 "$out/raw/http_server.build.log")" >&2; exit 1; }
+	fi
+	if ! "$server_bin" --help 2>&1 | grep -q -- '--tls-cert'; then
+		note "http_server has no --tls-cert flag (no TLS support in this build); net/http only"
+		keep=()
+		for s in "${servers[@]}"; do [ "$s" = http_server ] || keep+=("$s"); done
+		servers=("${keep[@]}")
+	fi
+fi
+[ "${#servers[@]}" -gt 0 ] || { echo "run.sh: no server to measure" >&2; exit 1; }
+
+# ---------------------------------------------------------------- certificate and files
+# A fresh self-signed ECDSA P-256 certificate for localhost and 127.0.0.1,
+# used by both servers; the client verifies against it.
+"$client" cert -dir "$work/tls" || { echo "run.sh: could not write the certificate" >&2; exit 1; }
+cert=$work/tls/cert.pem
+key=$work/tls/key.pem
+
+# Random bytes, read once into the page cache.
+if [[ ",$scenarios," == *",bulk,"* ]]; then
+	log "writing the bulk file ($file_size of random bytes)"
+	head -c "$file_size" /dev/urandom >"$doc/big.bin" || { echo "run.sh: cannot write the bulk file" >&2; exit 1; }
+	cat "$doc/big.bin" >/dev/null
+fi
+big_size=$(stat -c %s "$doc/big.bin" 2>/dev/null || echo 0)
+
+# The script itself (and so the client) runs on CPU 1; servers are started
+# with taskset -c 0.
+taskset -pc 1 $$ >/dev/null
+
+# A sleep without forking: read with a timeout from a pipe nobody writes.
+exec {sleepfd}<> <(:)
+nap() { read -r -t "$1" -u "$sleepfd" _ || true; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+label() {
+	case $1 in
+	nethttps) echo "net/http" ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# start_server NAME LOG [EXTRA ARGS...]: starts NAME pinned to CPU 0 and
+# waits until https://127.0.0.1:PORT/ping answers. Sets srv_pid and srv_port.
+start_server() {
+	local name=$1 logf=$2 line
+	shift 2
+	srv_pid="" srv_port=""
+	case $name in
+	http_server)
+		taskset -c 0 "$server_bin" --addr 127.0.0.1 --port 0 --tls-port 0 --tls-only \
+			--tls-cert "$cert" --tls-key "$key" --root "$doc" $server_args "$@" >"$logf" 2>&1 &
+		srv_pid=$!
+		for _ in $(seq 100); do
+			line=$(grep -o 'listening for https on 127\.0\.0\.1:[0-9]*' "$logf" 2>/dev/null | head -1)
+			[ -n "$line" ] && break
+			kill -0 "$srv_pid" 2>/dev/null || break
+			nap 0.1
+		done
+		srv_port=${line##*:}
+		;;
+	nethttps)
+		srv_port=$(free_port)
+		taskset -c 0 "$bench/bin/nethttps" --port "$srv_port" --root "$doc" --cert "$cert" --key "$key" >"$logf" 2>&1 &
+		srv_pid=$!
+		;;
+	esac
+	started+=("$srv_pid")
+	if [ -n "$srv_port" ]; then
+		for _ in $(seq 100); do
+			[ "$(curl -sk -m 1 "https://127.0.0.1:$srv_port/ping" 2>/dev/null)" = pong ] && break
+			kill -0 "$srv_pid" 2>/dev/null || break
+			nap 0.1
+		done
+	fi
+	if [ -z "$srv_port" ] || [ "$(curl -sk -m 2 "https://127.0.0.1:$srv_port/ping" 2>/dev/null)" != pong ]; then
+		note "$(label "$name") did not start (log: raw/$(basename "$logf")): $(tail -2 "$logf" 2>/dev/null | tr '\n' ' ')"
+		stop_server
+		return 1
+	fi
+	return 0
+}
+
+stop_server() {
+	[ -n "$srv_pid" ] || return 0
+	kill -TERM "$srv_pid" 2>/dev/null
+	for _ in $(seq 100); do
+		kill -0 "$srv_pid" 2>/dev/null || break
+		nap 0.1
+	done
+	kill -KILL "$srv_pid" 2>/dev/null
+	wait "$srv_pid" 2>/dev/null
+	forget "$srv_pid"
+	srv_pid=""
+}
+
+# forget PID: a reaped process leaves the list the exit trap kills.
+forget() {
+	local keep=() p
+	for p in "${started[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+	started=("${keep[@]}")
+}
+
+record() { # SCENARIO SERVER ROUND VALUE
+	printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$tsv"
+}
+
+# field LINE KEY: the value of KEY=... in a TLSBENCH line.
+field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
+
+client_flags=(-ca "$cert" -clk-tck "$clk_tck")
+[ -z "$groups" ] || client_flags+=(-groups "$groups")
+
+# ---------------------------------------------------------------- scenarios
+# handshake, keepalive, bulk: tlsload measures the server's CPU time itself
+# (/proc/PID/stat at the start and end of its measured window).
+run_load() { # SCENARIO NAME ROUND
+	local scen=$1 name=$2 round=$3 raw line args=() v
+	case $scen in
+	handshake) args=(-conns 32) ;;
+	keepalive) args=(-conns 64) ;;
+	bulk) args=(-conns "$bulk_conns" -path /big.bin -size "$big_size") ;;
+	esac
+	raw=$out/raw/$scen-$name-r$round
+	start_server "$name" "$raw.server.log" || return 0
+	taskset -c 1 timeout -k 5 600 "$client" "$scen" -addr "127.0.0.1:$srv_port" -pids "$srv_pid" \
+		-duration "$duration" -warmup "$warmup" "${client_flags[@]}" "${args[@]}" >"$raw.client.txt" 2>&1
+	stop_server
+	line=$(grep '^TLSBENCH ' "$raw.client.txt")
+	if [ -z "$line" ]; then
+		note "$scen $(label "$name") round $round: the client printed no result (raw/$(basename "$raw").client.txt: $(tail -1 "$raw.client.txt"))"
+		return 0
+	fi
+	local errs resumed
+	errs=$(field "$line" errors) resumed=$(field "$line" resumed)
+	[ "$errs" = 0 ] || note "$scen $(label "$name") round $round: $errs errors in the measured window ($(grep -m1 'first error' "$raw.client.txt" | sed 's/^tlsload: //'))"
+	[ "$resumed" = 0 ] || note "$scen $(label "$name") round $round: $resumed connections resumed a session (should be full handshakes)"
+	printf '%s\t%s\n' "$name" "$(field "$line" group)" >>"$out/groups.tsv"
+	case $scen in
+	bulk)
+		v=$(field "$line" mib_per_s)
+		record bulk-cpu "$name" "$round" "$(awk -v b="$(field "$line" count)" -v c="$(field "$line" server_cpu_s)" 'BEGIN { if (c > 0) printf "%.2f", b / 2^20 / c; else print 0 }')"
+		;;
+	*)
+		v=$(field "$line" per_s)
+		record "$scen-cpu" "$name" "$round" "$(field "$line" per_server_cpu_s)"
+		;;
+	esac
+	record "$scen" "$name" "$round" "$v"
+	record "$scen-server-busy" "$name" "$round" "$(field "$line" server_busy)"
+	record "$scen-client-busy" "$name" "$round" "$(field "$line" client_busy)"
+	log "$scen $(label "$name") round $round: $v/s, $(field "$line" per_server_cpu_s) per server CPU-second (server busy $(field "$line" server_busy), client busy $(field "$line" client_busy))"
+}
+
+# idle: idle_conns TLS connections, one GET /ping each, then idle; RSS
+# before the first and 2 s after the last, per connection.
+run_idle() { # NAME ROUND
+	local name=$1 round=$2 raw line extra=()
+	raw=$out/raw/idle-$name-r$round
+	# This server refuses connections past --max-conns (default: half the
+	# descriptor limit); raise it only when the default is too small.
+	if [ "$name" = http_server ] && [ $((nofile / 2)) -lt $((idle_conns + 16)) ]; then
+		extra=(--max-conns $((nofile - 32)))
+	fi
+	start_server "$name" "$raw.server.log" "${extra[@]}" || return 0
+	taskset -c 1 timeout -k 5 600 "$client" idle -addr "127.0.0.1:$srv_port" -pids "$srv_pid" \
+		-conns "$idle_conns" -settle 2s "${client_flags[@]}" >"$raw.client.txt" 2>&1
+	stop_server
+	line=$(grep '^TLSBENCH ' "$raw.client.txt")
+	if [ -z "$line" ]; then
+		note "idle $(label "$name") round $round: the client printed no result (raw/$(basename "$raw").client.txt: $(tail -1 "$raw.client.txt"))"
+		return 0
+	fi
+	local open failed dropped pending per
+	open=$(field "$line" open) failed=$(field "$line" failed) dropped=$(field "$line" dropped)
+	pending=$(field "$line" pending) per=$(field "$line" bytes_per_conn)
+	if [ "$failed" != 0 ] || [ "$dropped" != 0 ] || [ "$pending" != 0 ]; then
+		note "idle $(label "$name") round $round: $open of $idle_conns idle, $failed failed, $dropped closed by the server, $pending with unread bytes ($(grep -m1 'first error' "$raw.client.txt" | sed 's/^tlsload: //'))"
+	fi
+	[ "${#extra[@]}" = 0 ] || echo "${extra[*]}" >"$raw.server-args.txt"
+	printf '%s\t%s\n' "$name" "$(field "$line" group)" >>"$out/groups.tsv"
+	record idle "$name" "$round" "$per"
+	log "idle $(label "$name") round $round: $per B/conn ($open conns)"
+}
+
+# ---------------------------------------------------------------- main loop
+{
+	echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "commit: $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD 2>/dev/null || echo ' (dirty tree)')"
+	echo "machine: $ncpu CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), kernel $(uname -r)"
+	echo "go: $(go version 2>/dev/null | awk '{print $3}')"
+	echo "servers: ${servers[*]}; server args: ${server_args:-none}"
+	echo "rounds $rounds; measured $duration after $warmup of warm-up per load run; idle conns $idle_conns; bulk $bulk_conns conns x $big_size-byte file; descriptors $nofile"
+	echo "TLS: 1.3, ECDSA P-256 self-signed certificate, no session resumption, HTTP/1.1 (no ALPN); client groups: ${groups:-Go default}"
+} >"$out/environment.txt"
+printf 'handshake_conns\t32\nkeepalive_conns\t64\nbulk_conns\t%s\nfile_size\t%s\nidle_conns\t%s\n' \
+	"$bulk_conns" "$big_size" "$idle_conns" >"$out/params.tsv"
+log "results in ${out#"$repo"/}"
+
+n_servers=${#servers[@]}
+for scen in "${scen_list[@]}"; do
+	for round in $(seq "$rounds"); do
+		# Alternate which server goes first, round by round.
+		for k in $(seq 0 $((n_servers - 1))); do
+			name=${servers[$(((k + round - 1) % n_servers))]}
+			case $scen in
+			idle) run_idle "$name" "$round" ;;
+			*) run_load "$scen" "$name" "$round" ;;
+			esac
+		done
+	done
+done
+
+python3 "$bench/tls/table.py" --results "$out" | tee "$out/table.md"
+log "raw outputs and table.md in ${out#"$repo"/}"
+# Success: this server produced at least one figure (or was not asked for).
+if asked http_server; then
+	cut -f2 "$tsv" | grep -qx http_server || { log "no result for http_server"; exit 1; }
+fi
+exit 0
