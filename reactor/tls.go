@@ -60,6 +60,7 @@ type tlsConn struct {
 	tc          *tls.Conn
 	handshaking bool  // the reactor has not yet taken the handshake's result
 	err         error // the handshake's result, written before its done event
+	plainHTTP   bool  // the client spoke plain HTTP to the HTTPS port
 }
 
 // startHandshake runs crypto/tls's handshake for c on a goroutine of its
@@ -84,7 +85,9 @@ func (r *Reactor) startHandshake(c *conn, l *listener) {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		err := t.tc.HandshakeContext(ctx)
 		if err != nil {
-			counters.Fail(handshakeFailure(err, ctx))
+			reason := handshakeFailure(err, ctx)
+			counters.Fail(reason)
+			t.plainHTTP = reason == stats.FailNotTLS && looksLikeHTTP(err)
 		} else {
 			counters.Handshake(t.tc.ConnectionState().Version)
 		}
@@ -108,6 +111,22 @@ func handshakeFailure(err error, ctx context.Context) int {
 	return stats.FailProtocol
 }
 
+var plainToTLS = []byte("HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n" +
+	"Connection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n")
+
+// looksLikeHTTP tells a plain-HTTP request from other garbage on the HTTPS port.
+func looksLikeHTTP(err error) bool {
+	var rh tls.RecordHeaderError
+	if !errors.As(err, &rh) {
+		return false
+	}
+	switch string(rh.RecordHeader[:]) {
+	case "GET /", "HEAD ", "POST ", "PUT /", "OPTIO", "DELET", "PATCH":
+		return true
+	}
+	return false
+}
+
 // handshakeEvent acts on a handshake goroutine's news: output to send, or
 // the handshake's end.
 func (r *Reactor) handshakeEvent(ev tlsEvent) {
@@ -124,6 +143,11 @@ func (r *Reactor) handshakeEvent(ev tlsEvent) {
 	}
 	t := c.tls
 	if t.err != nil {
+		if t.plainHTTP {
+			// Like net/http: one plain line, so that a user who typed
+			// http:// sees what went wrong instead of an empty reply.
+			_, _ = unix.Write(c.fd, plainToTLS)
+		}
 		r.sendCipher(c) // the alert, if crypto/tls wrote one
 		if c.fd >= 0 {
 			r.closeConn(c)

@@ -156,6 +156,16 @@ func (m *memConn) consumed(n int) {
 	m.mu.Lock()
 	m.outOff += n
 	if m.outOff == len(m.out) {
+		m.out, m.outOff = m.out[:0], 0 // kept through a download; trim lets it go
+	}
+	m.mu.Unlock()
+}
+
+// trim lets a large output buffer go once it is empty: called when a job's
+// output has left, so a connection between requests holds little.
+func (m *memConn) trim() {
+	m.mu.Lock()
+	if m.outOff == len(m.out) {
 		m.out, m.outOff = keepSmall(m.out), 0
 	}
 	m.mu.Unlock()

@@ -99,6 +99,9 @@ func (r *Reactor) itemSent(c *conn, j *job, it *protocol.Item) bool {
 func (r *Reactor) jobSent(c *conn, j *job) {
 	c.job = nil
 	r.recycle(j)
+	if c.tls != nil {
+		c.tls.mc.trim()
+	}
 	c.wantOut = false
 	if c.paused && !c.stalled {
 		c.paused = false
