@@ -47,6 +47,7 @@ type config struct {
 
 	stateFile       string
 	metricsAddr     string
+	pprof           bool
 	logFormat       string
 	logLevel        string
 	accessLog       string
@@ -104,6 +105,7 @@ func newFlagSet(c *config) (*pflag.FlagSet, *string, *string) {
 	fs.IntVar(&c.tlsMaxHandshakes, "tls-max-handshakes", 256, "HTTPS: handshakes in progress at once; past it new connections wait in the backlog")
 	fs.StringVar(&c.stateFile, "state-file", "", "file that keeps the /write value across restarts, written atomically before each write is answered (empty: memory only)")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "", `where /metrics (Prometheus) is served: "" on the main listener, "off", or host:port for a separate listener that is not public`)
+	fs.BoolVar(&c.pprof, "pprof", false, "serve the Go profiler (net/http/pprof) under /debug/pprof/ on the --metrics-addr listener, which must be a host:port")
 	fs.StringVar(&c.logFormat, "log-format", "text", "server log on standard error: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "server log level: debug, info, warn or error")
 	fs.StringVar(&c.accessLog, "access-log", "off", `access log: a file path, "-" for standard output, or "off"; SIGHUP reopens the file`)
@@ -205,6 +207,8 @@ func (c *config) validate() error {
 		return c.optionError("max-conns", fmt.Sprintf("%d must be 0 or more", c.maxConns))
 	case c.maxRequests < 0:
 		return c.optionError("max-requests", fmt.Sprintf("%d must be 0 or more", c.maxRequests))
+	case c.pprof && (c.metricsAddr == "" || c.metricsAddr == "off"):
+		return c.optionError("pprof", "needs --metrics-addr host:port: the profiler is never served on the public listener")
 	case c.tlsPort < 0 || c.tlsPort > 65535:
 		return c.optionError("tls-port", fmt.Sprintf("%d must be 0..65535", c.tlsPort))
 	case c.tlsMaxHandshakes < 1:

@@ -253,7 +253,7 @@ func start(cfg *config) (*server, error) {
 		router.RedirectToHTTPS(r.TLSAddr().Port, cfg.addr) // the port is known only now with --tls-port 0
 	}
 	if cfg.metricsAddr != "" && cfg.metricsAddr != "off" {
-		if srv.metricsURL, err = serveMetrics(cfg.metricsAddr, metrics); err != nil {
+		if srv.metricsURL, err = serveMetrics(cfg.metricsAddr, metrics, cfg.pprof); err != nil {
 			r.Close()
 			srv.close()
 			return nil, err
