@@ -253,6 +253,26 @@ forget() {
 	started=("${keep[@]}")
 }
 
+# stats_handshakes: this server's count of completed handshakes (GET /stats).
+stats_handshakes() {
+	curl -sk -m 2 "https://127.0.0.1:$srv_port/stats?format=json" | sed -n 's/.*"tls":{"handshakes":\([0-9]*\).*/\1/p'
+}
+
+# check_handshakes NAME SCEN ROUND LINE BEFORE AFTER CONNS: the server's
+# handshake count (the second /stats request's own handshake taken off)
+# should match the client's, give or take the connections in flight.
+check_handshakes() {
+	local name=$1 scen=$2 round=$3 line=$4 before=$5 after=$6 conns=$7 client sent
+	[ -n "$before" ] && [ -n "$after" ] || return 0
+	client=$(field "$line" handshakes_total)
+	[ -n "$client" ] || return 0
+	sent=$((after - before - 1))
+	echo "server_counted_handshakes=$sent" >>"$out/raw/$scen-$name-r$round.client.txt"
+	if [ "$sent" -lt $((client - conns)) ] || [ "$sent" -gt $((client + conns)) ]; then
+		note "$scen $(label "$name") round $round: the client completed $client handshakes, the server counted $sent"
+	fi
+}
+
 record() { # SCENARIO SERVER ROUND VALUE
 	printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$tsv"
 }
@@ -275,14 +295,20 @@ run_load() { # SCENARIO NAME ROUND
 	esac
 	raw=$out/raw/$scen-$name-r$round
 	start_server "$name" "$raw.server.log" || return 0
+	# This server counts its handshakes (/stats): a check that every
+	# connection was one full handshake on its side too.
+	local before="" after=""
+	[ "$name" = http_server ] && before=$(stats_handshakes)
 	taskset -c 1 timeout -k 5 600 "$client" "$scen" -addr "127.0.0.1:$srv_port" -pids "$srv_pid" \
 		-duration "$duration" -warmup "$warmup" "${client_flags[@]}" "${args[@]}" >"$raw.client.txt" 2>&1
+	[ -n "$before" ] && after=$(stats_handshakes)
 	stop_server
 	line=$(grep '^TLSBENCH ' "$raw.client.txt")
 	if [ -z "$line" ]; then
 		note "$scen $(label "$name") round $round: the client printed no result (raw/$(basename "$raw").client.txt: $(tail -1 "$raw.client.txt"))"
 		return 0
 	fi
+	check_handshakes "$name" "$scen" "$round" "$line" "$before" "$after" "$(field "$line" conns)"
 	local errs resumed
 	errs=$(field "$line" errors) resumed=$(field "$line" resumed)
 	[ "$errs" = 0 ] || note "$scen $(label "$name") round $round: $errs errors in the measured window ($(grep -m1 'first error' "$raw.client.txt" | sed 's/^tlsload: //'))"
@@ -335,7 +361,19 @@ run_idle() { # NAME ROUND
 	log "idle $(label "$name") round $round: $per B/conn ($open conns)"
 }
 
+# cpu_check: the share of CPU 0 and of CPU 1 a spinning process gets for
+# 1 s each; well below 1.00 means something else is using the machine.
+cpu_check() {
+	local c b
+	for c in 0 1; do
+		b=$(taskset -c $c "$client" spin -duration 1s | sed -n 's/.* busy=\([^ ]*\).*/\1/p')
+		printf 'CPU %s %s; ' "$c" "${b:-?}"
+	done
+}
+
 # ---------------------------------------------------------------- main loop
+log "checking how much of CPUs 0 and 1 is free (1 s each)"
+cpus_before=$(cpu_check)
 {
 	echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "commit: $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD 2>/dev/null || echo ' (dirty tree)')"
@@ -362,6 +400,8 @@ for scen in "${scen_list[@]}"; do
 		done
 	done
 done
+
+echo "CPU share a spinning process got, before the runs: ${cpus_before%; }; after: $(cpu_check | sed 's/; $//')" >>"$out/environment.txt"
 
 python3 "$bench/tls/table.py" --results "$out" | tee "$out/table.md"
 log "raw outputs and table.md in ${out#"$repo"/}"

@@ -6,6 +6,7 @@
 //	tlsload keepalive -addr A -ca C -pids P  GET /ping over and over on -conns connections
 //	tlsload bulk      -addr A -ca C -pids P  GET -path over and over on -conns connections, counting bytes
 //	tlsload idle      -addr A -ca C -pids P  -conns connections, one GET /ping each, then idle; RSS per connection
+//	tlsload spin      -duration D            spins for D and prints the share of a CPU it got
 //
 // Every connection is a full handshake: the client has no session cache
 // (tls.Config.ClientSessionCache is nil), so it never resumes. It offers
@@ -70,7 +71,7 @@ type options struct {
 }
 
 const usage = `usage: tlsload MODE [flags]
-modes: cert, handshake, keepalive, bulk, idle (tlsload MODE -h lists the flags)
+modes: cert, handshake, keepalive, bulk, idle, spin (tlsload MODE -h lists the flags)
 `
 
 func main() {
@@ -147,6 +148,8 @@ func main() {
 		err = runLoad(mode, o)
 	case "idle":
 		err = runIdle(o)
+	case "spin":
+		spin(o.duration)
 	default:
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
@@ -421,6 +424,7 @@ type counters struct {
 	resumed    atomic.Int64
 	reconnects atomic.Int64 // keepalive, bulk: the server said Connection: close
 	completed  atomic.Int64 // bulk: whole downloads
+	handshakes atomic.Int64 // completed handshakes, warm-up included
 	firstErr   sync.Once
 	group      atomic.Value // tls.CurveID as a string
 }
@@ -431,6 +435,7 @@ func (k *counters) fail(err error) {
 }
 
 func (k *counters) state(c *tls.Conn) {
+	k.handshakes.Add(1)
 	st := c.ConnectionState()
 	if st.DidResume {
 		k.resumed.Add(1)
@@ -654,9 +659,9 @@ func runLoad(mode string, o options) error {
 	if group == "" {
 		group = "none"
 	}
-	line := fmt.Sprintf("TLSBENCH mode=%s conns=%d seconds=%.3f count=%d per_s=%.1f server_cpu_s=%.3f per_server_cpu_s=%.1f server_busy=%.3f client_busy=%.3f errors=%d errors_total=%d resumed=%d group=%s",
+	line := fmt.Sprintf("TLSBENCH mode=%s conns=%d seconds=%.3f count=%d per_s=%.1f server_cpu_s=%.3f per_server_cpu_s=%.1f server_busy=%.3f client_busy=%.3f errors=%d errors_total=%d handshakes_total=%d resumed=%d group=%s",
 		mode, o.conns, secs, n, float64(n)/secs, srv, perCPU, srv/secs, (b.cliCPU-a.cliCPU)/secs,
-		b.errs-a.errs, k.errs.Load(), k.resumed.Load(), group)
+		b.errs-a.errs, k.errs.Load(), k.handshakes.Load(), k.resumed.Load(), group)
 	switch mode {
 	case "keepalive":
 		line += fmt.Sprintf(" reconnects=%d", k.reconnects.Load())
@@ -698,6 +703,27 @@ func download(c io.Writer, rr *respReader, req []byte, size int64, count func(in
 		return false, fmt.Errorf("GET: Content-Length %d, expected %d", n, size)
 	}
 	return closing, rr.discard(n, count, stop)
+}
+
+// spin busy-loops for d on one goroutine and prints the CPU time it got
+// per second of wall-clock time: about 1.00 when run pinned to an idle
+// core, less when something else (another process, the hypervisor) takes
+// that core.
+func spin(d time.Duration) {
+	cpu := func() float64 {
+		var ru syscall.Rusage
+		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+	}
+	t0, c0 := time.Now(), cpu()
+	x := uint64(1)
+	for time.Since(t0) < d {
+		for i := 0; i < 1000; i++ {
+			x = x*6364136223846793005 + 1442695040888963407
+		}
+	}
+	secs := time.Since(t0).Seconds()
+	fmt.Printf("TLSBENCH mode=spin seconds=%.3f busy=%.3f x=%d\n", secs, (cpu()-c0)/secs, x&1)
 }
 
 // ---------------------------------------------------------------- idle mode
@@ -787,8 +813,8 @@ func runIdle(o options) error {
 	if group == "" {
 		group = "none"
 	}
-	fmt.Printf("TLSBENCH mode=idle conns=%d open=%d failed=%d dropped=%d pending=%d rss_before_kib=%d rss_after_kib=%d bytes_per_conn=%.0f open_seconds=%.2f resumed=%d group=%s\n",
-		o.conns, open, k.errs.Load(), dropped, pending, before, after, perConn, openSecs, k.resumed.Load(), group)
+	fmt.Printf("TLSBENCH mode=idle conns=%d open=%d failed=%d dropped=%d pending=%d rss_before_kib=%d rss_after_kib=%d bytes_per_conn=%.0f open_seconds=%.2f handshakes_total=%d resumed=%d group=%s\n",
+		o.conns, open, k.errs.Load(), dropped, pending, before, after, perConn, openSecs, k.handshakes.Load(), k.resumed.Load(), group)
 	for _, c := range conns {
 		if c != nil {
 			c.NetConn().Close()
