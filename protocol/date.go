@@ -13,17 +13,37 @@ type dateValue struct {
 	text [len(http.TimeFormat)]byte
 }
 
-var cachedDate atomic.Pointer[dateValue]
+var (
+	cachedDate atomic.Pointer[dateValue]
+	ticked     atomic.Bool // an event loop keeps cachedDate current
+)
+
+// TickDate is called by an event loop on every turn with the time it read
+// anyway. From then on responses carry the date of the loop's latest turn,
+// which precedes the response by at most the time it takes to build it,
+// and encoding one reads no clock.
+func TickDate(now time.Time) {
+	setDate(now)
+	ticked.Store(true)
+}
+
+func setDate(now time.Time) *dateValue {
+	d := cachedDate.Load()
+	if d == nil || d.sec != now.Unix() {
+		d = &dateValue{sec: now.Unix()}
+		now.UTC().AppendFormat(d.text[:0], http.TimeFormat)
+		cachedDate.Store(d)
+	}
+	return d
+}
 
 // appendDate appends the current HTTP date; it is reformatted at most once a second.
 func appendDate(dst []byte) []byte {
-	now := time.Now()
-	d := cachedDate.Load()
-	if d == nil || d.sec != now.Unix() {
-		nd := &dateValue{sec: now.Unix()}
-		now.UTC().AppendFormat(nd.text[:0], http.TimeFormat)
-		cachedDate.Store(nd)
-		d = nd
+	var d *dateValue
+	if ticked.Load() {
+		d = cachedDate.Load()
+	} else {
+		d = setDate(time.Now())
 	}
 	return append(dst, d.text[:]...)
 }

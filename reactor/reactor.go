@@ -235,7 +235,15 @@ func (r *Reactor) Drain() {
 
 func (r *Reactor) now() int64 { return r.clock }
 
-func (r *Reactor) tick() { r.clock = int64(time.Since(r.epoch)) }
+// tick reads the clock once per loop turn: for the timers, the watchdog's
+// heartbeat and the responses' Date, which workers then never read the
+// clock for (time.Now was 8% of pipelined /ping's CPU profile).
+func (r *Reactor) tick() {
+	now := time.Now()
+	r.clock = int64(now.Sub(r.epoch))
+	r.heartbeat.Store(now.UnixNano())
+	protocol.TickDate(now)
+}
 
 // Run is the event loop. It returns after Stop, with every connection closed
 // and every job back from the pool.
@@ -272,7 +280,6 @@ func (r *Reactor) Run() error {
 			return fmt.Errorf("epoll_wait: %w", err)
 		}
 		r.tick()
-		r.heartbeat.Store(time.Now().UnixNano())
 		for i := 0; i < n; i++ {
 			ev := r.poll.events[i]
 			switch {
