@@ -106,6 +106,8 @@ type e2eOptions struct {
 	Env      []string   // more environment variables, NAME=value
 	PidEnv   []string   // variables set to the server's own pid (LISTEN_PID, WATCHDOG_PID)
 	Files    []*os.File // passed as descriptors 3, 4, ...
+	TLS      bool       // also wait for the "listening for https on" line (TLSAddr)
+	TLSOnly  bool       // wait for the https line only (--tls-only: no plain listener, Addr stays "")
 }
 
 // e2eServer is one running http_server process.
@@ -116,14 +118,22 @@ type e2eServer struct {
 	Root   string
 	Addr   string // 127.0.0.1:port
 	Port   int
-	Line   string // the start-up line
+	Line   string // the start-up line (the https one with TLSOnly)
 	stdout *e2eOutput
 	stderr *e2eOutput
 	done   chan struct{}
 	err    error // from Wait, valid once done is closed
+
+	// With e2eOptions.TLS or TLSOnly: the https listener and its start line.
+	TLSAddr string // 127.0.0.1:port
+	TLSPort int
+	TLSLine string
 }
 
-var e2eListenRE = regexp.MustCompile(`listening on ([0-9.]+):([0-9]+)`)
+var (
+	e2eListenRE    = regexp.MustCompile(`listening on ([0-9.]+):([0-9]+)`)
+	e2eTLSListenRE = regexp.MustCompile(`listening for https on ([0-9.]+):([0-9]+)`)
+)
 
 // e2eStart starts the server with --addr 127.0.0.1 --port 0 --root ROOT and
 // the given flags, and waits for its start-up line.
@@ -191,15 +201,30 @@ func e2eStart(t testing.TB, o e2eOptions) *e2eServer {
 	})
 
 	deadline := time.Now().Add(10 * time.Second)
+	wantPlain, wantTLS := !o.TLSOnly, o.TLS || o.TLSOnly
+	want := "listening on"
+	if !wantPlain {
+		want = "listening for https on"
+	} else if wantTLS {
+		want = "listening on and listening for https on"
+	}
 	for {
-		// The start line is a log record on stderr, in the text or JSON format.
-		if m := e2eListenRE.FindStringSubmatch(s.stderr.String()); m != nil {
-			s.Port, _ = strconv.Atoi(m[2])
-			s.Addr = net.JoinHostPort(m[1], m[2])
-			for _, line := range strings.Split(s.stderr.String(), "\n") {
-				if strings.Contains(line, "listening on") {
-					s.Line = line
-					break
+		// The start lines are log records on stderr, in the text or JSON format.
+		out := s.stderr.String()
+		plain := e2eListenRE.FindStringSubmatch(out)
+		secure := e2eTLSListenRE.FindStringSubmatch(out)
+		if (plain != nil || !wantPlain) && (secure != nil || !wantTLS) {
+			if wantPlain {
+				s.Port, _ = strconv.Atoi(plain[2])
+				s.Addr = net.JoinHostPort(plain[1], plain[2])
+				s.Line = e2eLineWith(out, "listening on")
+			}
+			if wantTLS {
+				s.TLSPort, _ = strconv.Atoi(secure[2])
+				s.TLSAddr = net.JoinHostPort(secure[1], secure[2])
+				s.TLSLine = e2eLineWith(out, "listening for https on")
+				if !wantPlain {
+					s.Line = s.TLSLine
 				}
 			}
 			break
@@ -208,14 +233,31 @@ func e2eStart(t testing.TB, o e2eOptions) *e2eServer {
 			t.Fatalf("server exited before listening: %v\nstdout: %s\nstderr: %s", s.err, s.stdout, s.stderr)
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no %q line within 10s\nstdout: %s\nstderr: %s", "listening on", s.stdout, s.stderr)
+			t.Fatalf("no %q line within 10s\nstdout: %s\nstderr: %s", want, s.stdout, s.stderr)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if m := e2eListenRE.FindStringSubmatch(s.Line); m == nil || m[1] != "127.0.0.1" || s.Port == 0 {
-		t.Fatalf("start-up line %q does not name 127.0.0.1 and a real port", s.Line)
+	if wantPlain {
+		if m := e2eListenRE.FindStringSubmatch(s.Line); m == nil || m[1] != "127.0.0.1" || s.Port == 0 {
+			t.Fatalf("start-up line %q does not name 127.0.0.1 and a real port", s.Line)
+		}
+	}
+	if wantTLS {
+		if m := e2eTLSListenRE.FindStringSubmatch(s.TLSLine); m == nil || m[1] != "127.0.0.1" || s.TLSPort == 0 {
+			t.Fatalf("https start-up line %q does not name 127.0.0.1 and a real port", s.TLSLine)
+		}
 	}
 	return s
+}
+
+// e2eLineWith is the first line of out that contains substr.
+func e2eLineWith(out, substr string) string {
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, substr) {
+			return line
+		}
+	}
+	return ""
 }
 
 func (s *e2eServer) exited() bool {
