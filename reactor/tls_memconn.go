@@ -22,6 +22,7 @@ type memConn struct {
 
 	in     []byte // ciphertext from the client; in[inOff:] not yet read
 	inOff  int
+	lent   bool   // in is the reactor's read buffer, valid until settle
 	out    []byte // ciphertext for the client; out[outOff:] not yet sent
 	outOff int
 
@@ -58,7 +59,7 @@ func (m *memConn) Read(p []byte) (int, error) {
 		if m.inOff < len(m.in) {
 			n := copy(p, m.in[m.inOff:])
 			m.inOff += n
-			if m.inOff == len(m.in) {
+			if m.inOff == len(m.in) && !m.lent {
 				m.in, m.inOff = keepSmall(m.in), 0
 			}
 			return n, nil
@@ -111,6 +112,47 @@ func (m *memConn) feed(p []byte) {
 	m.in = append(m.in, p...)
 	m.mu.Unlock()
 	m.ready.Signal()
+}
+
+// lend hands crypto/tls the reactor's read buffer without a copy. It is
+// for the data phase, where the reactor itself calls Read right after and
+// then settle, before the buffer is used again.
+func (m *memConn) lend(p []byte) {
+	if m.inOff < len(m.in) {
+		m.feed(p) // input still waiting: append behind it
+		return
+	}
+	m.mu.Lock()
+	m.in, m.inOff, m.lent = p, 0, true
+	m.mu.Unlock()
+}
+
+// settle gives the lent buffer back: crypto/tls drains its input into its
+// own record buffer whenever it reads, so usually nothing is left; what is
+// left (reading stopped early) is copied.
+func (m *memConn) settle() {
+	m.mu.Lock()
+	if m.lent {
+		rest := m.in[m.inOff:]
+		m.in, m.inOff, m.lent = nil, 0, false
+		if len(rest) > 0 {
+			m.in = append([]byte(nil), rest...)
+		}
+	}
+	m.mu.Unlock()
+}
+
+// release drops both buffers if they are empty: the handshake's are large
+// (the certificate chain) and an idle connection should not keep them.
+func (m *memConn) release() {
+	m.mu.Lock()
+	if m.inOff == len(m.in) && !m.lent {
+		m.in, m.inOff = nil, 0
+	}
+	if m.outOff == len(m.out) {
+		m.out, m.outOff = nil, 0
+	}
+	m.mu.Unlock()
 }
 
 // inputLen is the ciphertext fed and not yet read by crypto/tls.
@@ -174,7 +216,7 @@ func (m *memConn) trim() {
 // keepSmall empties a buffer, keeping its array only if it is small, so an
 // idle connection does not pin the buffer of its largest burst.
 func keepSmall(b []byte) []byte {
-	if cap(b) > 16<<10 {
+	if cap(b) > 4<<10 {
 		return nil
 	}
 	return b[:0]

@@ -390,7 +390,7 @@ func e2eAbortedDownload(addr string, i int) error {
 
 // TestE2EDownloadsAria2c: where aria2c is installed, it fetches the 64 MiB
 // file over eight connections and gets the right bytes. aria2c is not a
-// CI dependency, so this is the one test that skips when a tool is missing.
+// CI dependency, so this test skips when it is missing, even under CI.
 func TestE2EDownloadsAria2c(t *testing.T) {
 	bin, err := exec.LookPath("aria2c")
 	if err != nil {

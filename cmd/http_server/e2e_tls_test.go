@@ -216,14 +216,14 @@ func e2eTLSCountsOf(t testing.TB, m map[string]any) e2eTLSCounts {
 	return c
 }
 
-// e2eTool finds a command-line client. curl is installed by .ci/run, so
-// under CI its absence is a failure; openssl is skipped where missing.
+// e2eTool finds a command-line client. curl and openssl are installed by
+// .ci/run, so under CI their absence is a failure; elsewhere the test skips.
 func e2eTool(t testing.TB, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
-		if name == "curl" && os.Getenv("CI") != "" {
-			t.Fatal("curl is not installed; .ci/run installs it")
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is not installed; .ci/run installs it", name)
 		}
 		t.Skipf("%s is not installed", name)
 	}
