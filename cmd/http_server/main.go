@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -212,6 +214,9 @@ func start(cfg *config) (*server, error) {
 		return nil, err
 	}
 	lfd, err := activatedListener()
+	if err == nil && lfd > 0 && cfg.tlsOnly {
+		err = cfg.optionError("tls-only", "the service manager passed a listening socket for plain HTTP, which --tls-only would leave unused; drop one of them")
+	}
 	if err != nil {
 		files.Close()
 		return nil, err
@@ -260,7 +265,7 @@ func start(cfg *config) (*server, error) {
 	}
 	srv := &server{reactor: r, pool: pool, files: files, maxConns: opts.MaxConns, counters: counters, access: access, cert: cert}
 	if cfg.tlsRedirect {
-		router.RedirectToHTTPS(r.TLSAddr().Port, cfg.addr) // the port is known only now with --tls-port 0
+		router.RedirectToHTTPS(r.TLSAddr().Port, redirectHost(cfg.addr)) // the port is known only now with --tls-port 0
 	}
 	if cfg.metricsAddr != "" && cfg.metricsAddr != "off" {
 		if srv.metricsURL, err = serveMetrics(cfg.metricsAddr, metrics, cfg.pprof); err != nil {
@@ -273,6 +278,18 @@ func start(cfg *config) (*server, error) {
 		srv.activated = "from the service manager"
 	}
 	return srv, nil
+}
+
+// redirectHost names the server in redirects of requests that carry no
+// Host (HTTP/1.0): the listen address, unless it is a wildcard.
+func redirectHost(addr string) string {
+	if ip := net.ParseIP(addr); ip != nil && ip.IsUnspecified() || addr == "" {
+		return "localhost"
+	}
+	if strings.Contains(addr, ":") {
+		return "[" + addr + "]"
+	}
+	return addr
 }
 
 // defaultMaxConns leaves half the descriptor limit for connections and
