@@ -106,6 +106,7 @@ type Reactor struct {
 	stalled  []uint64   // connections whose job waits for room in the pool, oldest first
 	inline   []*job     // jobs served inline, waiting to be written
 	inflight int        // jobs in the pool
+	kicked   bool       // this turn made a handshake goroutine runnable: yield before sleeping
 	tls      *tlsServer // nil: no HTTPS listener
 	scratch  []byte     // lingering reads land here
 	refusal  protocol.Batch
@@ -262,11 +263,12 @@ func (r *Reactor) Run() error {
 		}
 		if r.done.pending() || len(r.inline) > 0 {
 			timeout = 0
-		} else if r.inflight > 0 && timeout != 0 {
+		} else if (r.inflight > 0 || r.kicked) && timeout != 0 {
 			if r.done.spin(yieldCap) {
 				timeout = 0
 			}
 		}
+		r.kicked = false
 		if timeout != 0 {
 			r.done.sleeping.Store(true)
 			if r.done.pending() {

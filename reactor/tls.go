@@ -81,6 +81,7 @@ func (r *Reactor) startHandshake(c *conn, l *listener) {
 		r.pauseAccepting()
 	}
 	counters, timeout := &r.stats.TLS, r.tls.timeout
+	r.kicked = true
 	go func() {
 		growHandshakeStack()
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
@@ -204,7 +205,8 @@ func (r *Reactor) readTLS(c *conn) {
 	default:
 		c.lastRead = r.now()
 		if t.handshaking {
-			t.mc.feed(r.scratch[:n]) // the handshake goroutine reads it later
+			t.mc.feed(r.scratch[:n]) // the handshake goroutine reads it
+			r.kicked = true
 			return
 		}
 		t.mc.lend(r.scratch[:n])
