@@ -80,6 +80,29 @@ type Encoder struct {
 	Server string // value of the Server header in modern mode
 
 	draining atomic.Bool
+	heads    atomic.Pointer[headTable]
+}
+
+// headTable holds, for each status this server sends, the bytes every
+// modern response with it starts with: "HTTP/1.1 200 OK\r\nServer: ...\r\nDate: ".
+// One copy instead of seven appends and a number conversion.
+type headTable [600]string
+
+func (e *Encoder) head(status int) string {
+	t := e.heads.Load()
+	if t == nil {
+		t = new(headTable) // racing encoders build equal tables; either one serves
+		for code := 100; code < len(t); code++ {
+			if text := StatusText(code); text != "Unknown" {
+				t[code] = "HTTP/1.1 " + strconv.Itoa(code) + " " + text + "\r\nServer: " + e.Server + "\r\nDate: "
+			}
+		}
+		e.heads.Store(t)
+	}
+	if status >= 100 && status < len(t) && t[status] != "" {
+		return t[status]
+	}
+	return "HTTP/1.1 " + strconv.Itoa(status) + " Unknown\r\nServer: " + e.Server + "\r\nDate: "
 }
 
 // Drain makes every response encoded from now on close its connection, so
@@ -113,13 +136,7 @@ func (e *Encoder) Encode(b *Batch, req *Request, r *Reply) {
 		b.Buf = strconv.AppendInt(b.Buf, bodyLen, 10)
 		b.Buf = append(b.Buf, "\r\n\r\n"...)
 	} else {
-		b.Buf = append(b.Buf, "HTTP/1.1 "...)
-		b.Buf = strconv.AppendInt(b.Buf, int64(r.Status), 10)
-		b.Buf = append(b.Buf, ' ')
-		b.Buf = append(b.Buf, StatusText(r.Status)...)
-		b.Buf = append(b.Buf, "\r\nServer: "...)
-		b.Buf = append(b.Buf, e.Server...)
-		b.Buf = append(b.Buf, "\r\nDate: "...)
+		b.Buf = append(b.Buf, e.head(r.Status)...)
 		b.Buf = appendDate(b.Buf)
 		b.Buf = append(b.Buf, "\r\n"...)
 		if r.ContentType != "" {
