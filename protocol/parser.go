@@ -102,27 +102,40 @@ func (p *Parser) Parse(buf []byte, req *Request) (n int, status int) {
 }
 
 func (p *Parser) parseRequestLine(line []byte, req *Request) int {
-	sp1 := bytes.IndexByte(line, ' ')
-	if sp1 <= 0 {
+	// One pass over the method and one over the target, each validating as
+	// it looks for the space that ends it; the target's pass also notes its
+	// first '?' and any '#'. (bytes.IndexByte per delimiter cost more than
+	// the scan on lines this short.)
+	sp1 := 0
+	for sp1 < len(line) && line[sp1] != ' ' {
+		if !isTchar(line[sp1]) {
+			return 400
+		}
+		sp1++
+	}
+	if sp1 == 0 || sp1 == len(line) {
 		return 400
 	}
 	method := line[:sp1]
-	for _, c := range method {
-		if !isTchar(c) {
-			return 400
-		}
-	}
 	rest := line[sp1+1:]
-	sp2 := bytes.IndexByte(rest, ' ')
-	if sp2 <= 0 {
+	sp2, q, hash := 0, -1, false
+	for sp2 < len(rest) && rest[sp2] != ' ' {
+		switch c := rest[sp2]; {
+		case c < ' ' || c == 0x7f:
+			return 400
+		case c == '?':
+			if q < 0 {
+				q = sp2
+			}
+		case c == '#':
+			hash = true
+		}
+		sp2++
+	}
+	if sp2 == 0 || sp2 == len(rest) {
 		return 400
 	}
 	target, version := rest[:sp2], rest[sp2+1:]
-	for _, c := range target {
-		if c <= ' ' || c == 0x7f {
-			return 400
-		}
-	}
 	req.Method, req.Target = method, target
 
 	switch {
@@ -137,7 +150,7 @@ func (p *Parser) parseRequestLine(line []byte, req *Request) int {
 		return 400
 	}
 
-	if bytes.IndexByte(target, '#') >= 0 {
+	if hash {
 		return 400 // a fragment never travels in a request-target
 	}
 	path := target
@@ -159,6 +172,7 @@ func (p *Parser) parseRequestLine(line []byte, req *Request) int {
 		switch {
 		case j >= 0 && auth[j] == '/':
 			path = auth[j:]
+			q = bytes.IndexByte(path, '?')
 		default:
 			// No path means "/": the last slash of "://" is one, and keeps
 			// Path inside the buffer without allocating.
@@ -169,7 +183,7 @@ func (p *Parser) parseRequestLine(line []byte, req *Request) int {
 			return 0
 		}
 	}
-	if q := bytes.IndexByte(path, '?'); q >= 0 {
+	if q >= 0 {
 		req.Query = path[q+1:]
 		path = path[:q]
 	}
