@@ -74,8 +74,8 @@ type Options struct {
 
 const (
 	readBufSize   = 4096
-	sendfileChunk = 2 << 20 // nginx's sendfile_max_chunk
-	sendBudget    = 4 << 20 // per connection per wake-up, so one download cannot starve others
+	sendfileChunk = 256 << 10 // measured: 2 MiB chunks left S4 at 0.93x nginx, 256 KiB interleave clients better
+	sendBudget    = 4 << 20   // per connection per wake-up, so one download cannot starve others
 	yieldCap      = 50 * time.Microsecond
 	maxFreeBufs   = 256 // recycled 4 KiB read buffers kept: 1 MiB
 	maxFreeJobs   = 256 // recycled jobs kept
