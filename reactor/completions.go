@@ -44,13 +44,7 @@ var one = [8]byte{1, 0, 0, 0, 0, 0, 0, 0}
 func (q *completions) push(j *job) {
 	q.mu.Lock()
 	q.items = append(q.items, j)
-	q.n.Store(int32(len(q.items) + len(q.tls)))
-	q.mu.Unlock()
-	// The store above and this load pair with the reactor's store of
-	// sleeping and its load of n: either it sees our job, or we see it asleep.
-	if q.sleeping.Load() {
-		q.wake()
-	}
+	q.publish()
 }
 
 // tlsEvent tells the reactor that a handshake goroutine wrote output for
@@ -64,6 +58,14 @@ type tlsEvent struct {
 func (q *completions) pushTLS(ev tlsEvent) {
 	q.mu.Lock()
 	q.tls = append(q.tls, ev)
+	q.publish()
+}
+
+// publish ends a push: it counts what waits, unlocks, and wakes a sleeping
+// reactor. The store of n and the load of sleeping pair with the reactor's
+// store of sleeping and its load of n: either it sees what was pushed, or
+// the pusher sees it asleep.
+func (q *completions) publish() {
 	q.n.Store(int32(len(q.items) + len(q.tls)))
 	q.mu.Unlock()
 	if q.sleeping.Load() {

@@ -32,15 +32,10 @@ func (rt *Router) toHTTPS(req *protocol.Request, out *protocol.Batch) {
 		path = []byte("/") // "*" or an empty path: the server's root
 	}
 	extra = append(extra, path...)
-	if len(req.Query) > 0 {
-		extra = append(extra, '?')
-		extra = append(extra, req.Query...)
-	}
-	extra = append(extra, "\r\n"...)
-	rt.enc.Encode(out, req, &protocol.Reply{Status: 308, ContentType: textPlain,
-		Body: []byte("Permanent Redirect\n"), Extra: extra, Close: true})
-	out.Scratch = extra[:0]
+	rt.finishRedirect(req, out, extra, &protocol.Reply{Status: 308, Body: permanentRedirect, Close: true})
 }
+
+var permanentRedirect = []byte("Permanent Redirect\n")
 
 // hostOnly strips the port from a Host value ("h:80", "[::1]:80").
 func hostOnly(h []byte) []byte {

@@ -88,14 +88,23 @@ func (rt *Router) serveFile(req *protocol.Request, out *protocol.Batch) {
 func (rt *Router) redirect(req *protocol.Request, out *protocol.Batch, loc string) {
 	extra := append(out.Scratch[:0], "Location: "...)
 	extra = append(extra, loc...)
+	rt.finishRedirect(req, out, extra, &protocol.Reply{Status: 301, Body: movedPermanently})
+}
+
+var movedPermanently = []byte("Moved Permanently\n")
+
+// finishRedirect ends the Location line begun in extra with the request's
+// query and sends reply with it. extra lives in out.Scratch, which Encode
+// copies out of and the next handler reuses.
+func (rt *Router) finishRedirect(req *protocol.Request, out *protocol.Batch, extra []byte, reply *protocol.Reply) {
 	if len(req.Query) > 0 {
 		extra = append(extra, '?')
 		extra = append(extra, req.Query...)
 	}
-	extra = append(extra, "\r\n"...)
-	rt.enc.Encode(out, req, &protocol.Reply{Status: 301, ContentType: textPlain,
-		Body: []byte("Moved Permanently\n"), Extra: extra})
-	out.Scratch = extra[:0]
+	reply.Extra = append(extra, "\r\n"...)
+	reply.ContentType = textPlain
+	rt.enc.Encode(out, req, reply)
+	out.Scratch = reply.Extra[:0]
 }
 
 // serveClassicFile keeps the C server's behaviour: any regular file, 404
