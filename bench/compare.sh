@@ -10,11 +10,11 @@
 #                    [--scenarios S1,S2,S3,S4,S5,S6] [--idle-conns 19000]
 #                    [--no-syscalls] [--server-args "ARGS"] [--download-size 1G]
 #                    [--out DIR]
-# shellcheck disable=SC2317,SC2086 # cleanup runs from the trap; $srv_pids is a list
+# shellcheck disable=SC2086 # $srv_pids is a list
 set -uo pipefail
 
 usage() {
-	sed -n '2,/^# shellcheck/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
+	usage_head
 	cat <<'EOF'
 Flags:
   --duration D       length of each measured wrk run (wrk syntax: 10s, 1m); default 10s
@@ -35,6 +35,8 @@ EOF
 cd "$(dirname "$0")/.." || exit 1
 repo=$(pwd)
 bench=$repo/bench
+# shellcheck source=bench/lib.sh
+. "$bench/lib.sh"
 
 duration=10s
 rounds=3
@@ -64,22 +66,18 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-case $rounds in '' | *[!0-9]* | 0) echo "compare.sh: --rounds must be a positive integer" >&2; exit 2 ;; esac
-case $idle_conns in '' | *[!0-9]* | 0) echo "compare.sh: --idle-conns must be a positive integer" >&2; exit 2 ;; esac
+need_count --rounds "$rounds"
+need_count --idle-conns "$idle_conns"
 IFS=, read -r -a scen_list <<<"$scenarios"
 for s in "${scen_list[@]}"; do
 	case $s in S1 | S2 | S3 | S4 | S5 | S6) ;; *) echo "compare.sh: unknown scenario $s (S1..S6)" >&2; exit 2 ;; esac
 done
 want() { [[ ",$scenarios," == *",$1,"* ]]; }
 
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-
 # ---------------------------------------------------------------- tools
 ncpu=$(nproc)
 [ "$ncpu" -ge 2 ] || { echo "compare.sh: needs at least 2 CPUs (server on CPU 0, clients on CPU 1)" >&2; exit 1; }
-for t in wrk curl taskset python3 make; do
-	command -v $t >/dev/null || { echo "compare.sh: $t is missing" >&2; exit 1; }
-done
+need_tools wrk curl taskset python3 make
 if ! command -v nginx >/dev/null; then
 	log "nginx missing: apt-get install -y nginx-light"
 	if [ "$(id -u)" -ne 0 ] || ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }; then
@@ -99,13 +97,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
-# Descriptors: S6 needs idle_conns plus a few in the server and in the client.
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-nofile=$(ulimit -n)
-if [ "$nofile" -lt $((idle_conns + 64)) ]; then
-	log "descriptor limit $nofile (hard $(ulimit -Hn)) is below $idle_conns idle connections + 64; S6 uses $((nofile - 64))"
-	idle_conns=$((nofile - 64))
-fi
+raise_nofile S6
 
 # ---------------------------------------------------------------- builds
 log "building ./http_server (make http_server)"
@@ -114,10 +106,9 @@ make -s http_server || { echo "compare.sh: make http_server failed" >&2; exit 1;
 servers=(http_server http_server-w0 nginx)
 build_notes=()
 if [ "$peers" = 1 ]; then
-	mkdir -p "$bench/bin"
 	for p in fasthttp gnet nethttp; do
 		log "building peer $p (bench/peers, module proxy needed on first build)"
-		if (cd "$bench/peers" && go build -trimpath -o "../bin/$p" "./$p") >"$bench/bin/$p.build.log" 2>&1; then
+		if build_peer "$p"; then
 			servers+=("$p")
 		else
 			build_notes+=("peer $p did not build, skipped: $(tail -1 "$bench/bin/$p.build.log")")
@@ -127,48 +118,19 @@ if [ "$peers" = 1 ]; then
 fi
 
 # ---------------------------------------------------------------- work area
-stamp=$(date +%Y%m%d-%H%M%S)
-[ -n "$out" ] || out=$bench/results/$stamp
-mkdir -p "$out/raw" || exit 1
-out=$(cd "$out" && pwd)
-work=$(mktemp -d)
-doc=$work/www
-mkdir -p "$doc" "$work/nginx-tmp"
-tsv=$out/results.tsv
-: >"$tsv"
-notes=$out/notes.txt
-: >"$notes"
-note() { echo "$*" >>"$notes"; log "note: $*"; }
+work_area "$bench/results/$(date +%Y%m%d-%H%M%S)"
+mkdir -p "$work/nginx-tmp"
 for n in "${build_notes[@]}"; do echo "$n" >>"$notes"; done
 
-# Every PID this script started and has not reaped; the trap kills them.
-started=()
-cleanup() {
-	local p
-	for p in "${started[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Random bytes, so nothing can be special-cased; read once into the page cache.
+# Random bytes, so nothing can be special-cased.
 head -c 4096 /dev/urandom >"$doc/4k.bin"
 head -c 1048576 /dev/urandom >"$doc/1m.bin"
-if want S5; then
-	log "writing the S5 file ($download_size of random bytes)"
-	head -c "$download_size" /dev/urandom >"$doc/big.bin" || { echo "compare.sh: cannot write the S5 file" >&2; exit 1; }
-	cat "$doc/big.bin" >/dev/null
-fi
+want S5 && big_file "$download_size" "S5 file"
 big_size=$(stat -c %s "$doc/big.bin" 2>/dev/null || echo 0)
 
 # The script itself (and so every client it starts) runs on CPU 1; servers
 # are started with taskset -c 0.
 taskset -pc 1 $$ >/dev/null
-
-# A sleep without forking: read with a timeout from a pipe nobody writes.
-exec {sleepfd}<> <(:)
-nap() { read -r -t "$1" -u "$sleepfd" _ || true; }
 
 # rss_kib PID...: resident memory summed over the processes, in KiB.
 rss_kib() {
@@ -180,8 +142,6 @@ rss_kib() {
 	done
 	echo "$total"
 }
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 label() {
 	case $1 in
@@ -248,7 +208,7 @@ CONF
 # waits until /ping answers. Sets srv_pid (the process to signal),
 # srv_pids (the processes whose memory counts) and srv_port.
 start_server() {
-	local name=$1 logf=$2 i line
+	local name=$1 logf=$2
 	shift 2
 	srv_pid="" srv_pids="" srv_port=""
 	case $name in
@@ -259,13 +219,7 @@ start_server() {
 		taskset -c 0 ./http_server --addr 127.0.0.1 --port 0 --root "$doc" "${extra[@]}" $server_args "$@" \
 			>"$logf" 2>&1 &
 		srv_pid=$!
-		for i in $(seq 100); do
-			line=$(grep -o 'listening on 127\.0\.0\.1:[0-9]*' "$logf" 2>/dev/null | head -1)
-			[ -n "$line" ] && break
-			kill -0 "$srv_pid" 2>/dev/null || break
-			nap 0.1
-		done
-		srv_port=${line##*:}
+		srv_port=$(port_from_log "$logf" 'listening on')
 		;;
 	nginx)
 		srv_port=$(free_port)
@@ -279,45 +233,12 @@ start_server() {
 		srv_pid=$!
 		;;
 	esac
-	started+=("$srv_pid")
-	if [ -n "$srv_port" ]; then
-		for i in $(seq 100); do
-			[ "$(curl -s -m 1 "http://127.0.0.1:$srv_port/ping" 2>/dev/null)" = pong ] && break
-			kill -0 "$srv_pid" 2>/dev/null || break
-			nap 0.1
-		done
-	fi
-	if [ -z "$srv_port" ] || [ "$(curl -s -m 2 "http://127.0.0.1:$srv_port/ping" 2>/dev/null)" != pong ]; then
-		note "$name did not start (log: raw/$(basename "$logf")): $(tail -2 "$logf" 2>/dev/null | tr '\n' ' ')"
-		stop_server
-		return 1
-	fi
+	await_server "$name" "$logf" || return 1
 	srv_pids=$srv_pid
 	if [ "$name" = nginx ]; then
 		srv_pids="$srv_pid $(pgrep -P "$srv_pid" | tr '\n' ' ')"
 	fi
 	return 0
-}
-
-stop_server() {
-	[ -n "$srv_pid" ] || return 0
-	kill -TERM "$srv_pid" 2>/dev/null
-	local i
-	for i in $(seq 100); do
-		kill -0 "$srv_pid" 2>/dev/null || break
-		nap 0.1
-	done
-	kill -KILL "$srv_pid" 2>/dev/null
-	wait "$srv_pid" 2>/dev/null
-	forget "$srv_pid"
-	srv_pid=""
-}
-
-# forget PID: a reaped process leaves the list the exit trap kills.
-forget() {
-	local keep=() p
-	for p in "${started[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-	started=("${keep[@]}")
 }
 
 # check_files NAME: the file scenarios are only meaningful if the files come back whole.
@@ -337,13 +258,6 @@ check_files() {
 stats_requests() {
 	curl -s -m 2 "http://127.0.0.1:$srv_port/stats?format=json" | sed -n 's/^{"requests":\([0-9]*\),.*/\1/p'
 }
-
-record() { # SCENARIO SERVER ROUND VALUE
-	printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$tsv"
-}
-
-# bench_field LINE KEY: the value of KEY=... in a BENCH/IDLE line.
-field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
 
 # ---------------------------------------------------------------- scenarios
 # wrk scenarios: S1 /ping, S2 /ping pipelined x16, S3 4 KiB, S4 1 MiB.
@@ -461,11 +375,7 @@ run_downloads() { # NAME ROUND
 run_idle() { # NAME ROUND
 	local name=$1 round=$2 raw line extra=()
 	raw=$out/raw/S6-$name-r$round
-	# This server refuses connections past --max-conns (default: half the
-	# descriptor limit); raise it only when the default is too small.
-	if [[ $name == http_server* ]] && [ $((nofile / 2)) -lt $((idle_conns + 16)) ]; then
-		extra=(--max-conns $((nofile - 32)))
-	fi
+	idle_extra "$name"
 	start_server "$name" "$raw.server.log" "${extra[@]}" || return 0
 	taskset -c 1 python3 "$bench/idle.py" --port "$srv_port" -n "$idle_conns" --pids "${srv_pids// /,}" --settle 2 \
 		>"$raw.idle.txt" 2>&1
@@ -530,13 +440,12 @@ run_syscalls() { # NAME
 
 # ---------------------------------------------------------------- main loop
 {
-	echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-	echo "commit: $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD 2>/dev/null || echo ' (dirty tree)')"
+	env_head
 	echo "kernel: $(uname -r)"
-	echo "cpus: $ncpu, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+	echo "cpus: $ncpu, $(cpu_model)"
 	echo "nginx: $(nginx -v 2>&1 | sed 's/.*version: //')"
 	echo "wrk: $(wrk -v 2>&1 | head -1 | awk '{print $2}')"
-	echo "go: $(go version 2>/dev/null | awk '{print $3}')"
+	echo "go: $(go_version)"
 	echo "servers: ${servers[*]}"
 	echo "scenarios: $scenarios; duration $duration; warmup $warmup; rounds $rounds; idle conns $idle_conns; descriptors $nofile"
 	echo "server args: ${server_args:-none}"

@@ -10,8 +10,12 @@ the peer's median.
 """
 import argparse
 import os
-import statistics
 import sys
+
+# The shared helpers sit beside this script; no __pycache__ in the tree.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True
+from tablelib import bullets, cell, print_notes, rate, ratio, read_lines, read_results, times  # noqa: E402
 
 SCENARIOS = [
     # key, description, unit, higher is better
@@ -36,34 +40,12 @@ PEERS = ["nginx", "fasthttp", "gnet", "nethttp"]
 
 def fmt(v, unit):
     if unit == "req/s":
-        if v >= 1e6:
-            return f"{v / 1e6:.2f}M"
-        if v >= 1e3:
-            return f"{v / 1e3:.1f}k"
-        return f"{v:.0f}"
+        return rate(v)
     if unit in ("GiB/s", "GB/s"):
         return f"{v:.2f}"
     if unit == "MiB":
         return f"{v:.1f}"
     return f"{v:.0f}"
-
-
-def cell(vals, unit):
-    if not vals:
-        return "-"
-    med = statistics.median(vals)
-    if len(vals) == 1:
-        return fmt(med, unit)
-    return f"{fmt(med, unit)} ({fmt(min(vals), unit)}–{fmt(max(vals), unit)})"
-
-
-def ratio(a, b):
-    if not a or not b:
-        return "-"
-    mb = statistics.median(b)
-    if mb == 0:
-        return "-"
-    return f"{statistics.median(a) / mb:.2f}x"
 
 
 def table(data, rows, columns, ratios):
@@ -76,18 +58,10 @@ def table(data, rows, columns, ratios):
             continue
         u = unit if higher else f"{unit}, lower is better"
         line = [desc, u]
-        line += [cell(data.get((key, c), []), unit) for c in present]
-        line += [ratio(data.get((key, a), []), data.get((key, b), [])) for _, a, b in ratios]
+        line += [cell(data.get((key, c), []), unit, fmt) for c in present]
+        line += [times(ratio(data.get((key, a), []), data.get((key, b), []))) for _, a, b in ratios]
         out.append("| " + " | ".join(line) + " |")
     return "\n".join(out)
-
-
-def read_lines(path):
-    try:
-        with open(path) as f:
-            return [l.rstrip("\n") for l in f if l.strip()]
-    except FileNotFoundError:
-        return []
 
 
 def main():
@@ -96,15 +70,10 @@ def main():
     args = ap.parse_args()
     d = args.results
 
-    data = {}
-    for line in read_lines(os.path.join(d, "results.tsv")):
-        scen, server, _round, value = line.split("\t")
-        data.setdefault((scen, server), []).append(float(value))
+    data = read_results(d)
 
-    env = read_lines(os.path.join(d, "environment.txt"))
     print("## Benchmark comparison\n")
-    for l in env:
-        print(f"- {l}")
+    bullets(read_lines(os.path.join(d, "environment.txt")))
     print()
     if not data:
         print("No results were recorded (see notes below).\n")
@@ -139,12 +108,7 @@ def main():
             print(f"| {LABELS.get(f[0], f[0])} | {f[1]} | {f[2]} | {f[3]} | {top} |")
         print()
 
-    notes = read_lines(os.path.join(d, "notes.txt"))
-    if notes:
-        print("### Notes\n")
-        for l in notes:
-            print(f"- {l}")
-        print()
+    print_notes(read_lines(os.path.join(d, "notes.txt")))
     return 0
 
 

@@ -12,11 +12,11 @@
 #                    [--servers http_server,nethttps] [--idle-conns 5000]
 #                    [--file-size 256M] [--bulk-conns 4] [--groups LIST]
 #                    [--server-args "ARGS"] [--server-bin PATH] [--out DIR]
-# shellcheck disable=SC2317,SC2086 # cleanup runs from the trap; $server_args is a list
+# shellcheck disable=SC2086 # $server_args is a list
 set -uo pipefail
 
 usage() {
-	sed -n '2,/^# shellcheck/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
+	usage_head
 	cat <<'EOF'
 Flags:
   --rounds R         rounds; every round runs both servers once per scenario; default 3
@@ -39,6 +39,9 @@ EOF
 cd "$(dirname "$0")/../.." || exit 1
 repo=$(pwd)
 bench=$repo/bench
+# shellcheck source=bench/lib.sh
+. "$bench/lib.sh"
+scheme=https
 
 rounds=3
 duration=8s
@@ -72,9 +75,9 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-for v in rounds idle_conns bulk_conns; do
-	case ${!v} in '' | *[!0-9]* | 0) echo "run.sh: --${v//_/-} must be a positive integer" >&2; exit 2 ;; esac
-done
+need_count --rounds "$rounds"
+need_count --idle-conns "$idle_conns"
+need_count --bulk-conns "$bulk_conns"
 IFS=, read -r -a scen_list <<<"$scenarios"
 for s in "${scen_list[@]}"; do
 	case $s in handshake | keepalive | bulk | idle) ;; *) echo "run.sh: unknown scenario $s (handshake, keepalive, bulk, idle)" >&2; exit 2 ;; esac
@@ -84,59 +87,26 @@ for s in "${servers[@]}"; do
 	case $s in http_server | nethttps) ;; *) echo "run.sh: unknown server $s (http_server, nethttps)" >&2; exit 2 ;; esac
 done
 
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-
 # ---------------------------------------------------------------- tools
 ncpu=$(nproc)
 [ "$ncpu" -ge 2 ] || { echo "run.sh: needs at least 2 CPUs (servers on CPU 0, the client on CPU 1)" >&2; exit 1; }
-for t in go curl taskset python3 timeout getconf; do
-	command -v $t >/dev/null || { echo "run.sh: $t is missing" >&2; exit 1; }
-done
+need_tools go curl taskset python3 timeout getconf
 clk_tck=$(getconf CLK_TCK)
 
-# Descriptors: the idle scenario needs idle_conns plus a few in the server
-# and in the client (both inherit this limit).
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-nofile=$(ulimit -n)
-if [ "$nofile" -lt $((idle_conns + 64)) ]; then
-	log "descriptor limit $nofile (hard $(ulimit -Hn)) is below $idle_conns idle connections + 64; the idle scenario uses $((nofile - 64))"
-	idle_conns=$((nofile - 64))
-fi
+raise_nofile "the idle scenario"
 
 # ---------------------------------------------------------------- work area
-stamp=$(date +%Y%m%d-%H%M%S)
-[ -n "$out" ] || out=$bench/results/tls-$stamp
-mkdir -p "$out/raw" || exit 1
-out=$(cd "$out" && pwd)
-work=$(mktemp -d)
-doc=$work/www
-mkdir -p "$doc" "$work/tls"
-tsv=$out/results.tsv
-: >"$tsv"
+work_area "$bench/results/tls-$(date +%Y%m%d-%H%M%S)"
+mkdir -p "$work/tls"
 : >"$out/groups.tsv"
-notes=$out/notes.txt
-: >"$notes"
-note() { echo "$*" >>"$notes"; log "note: $*"; }
-
-# Every PID this script started and has not reaped; the trap kills them.
-started=()
-cleanup() {
-	local p
-	for p in "${started[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------- builds
 # The client and the net/http peer live in the peers module (bench/peers),
 # this server is built into the temporary directory (not ./http_server,
 # which others may be using).
-mkdir -p "$bench/bin"
 for p in tlsload nethttps; do
 	log "building bench/peers/$p"
-	if ! (cd "$bench/peers" && go build -trimpath -o "../bin/$p" "./$p") >"$bench/bin/$p.build.log" 2>&1; then
+	if ! build_peer "$p"; then
 		echo "run.sh: bench/peers/$p did not build: $(tail -3 "$bench/bin/$p.build.log")" >&2
 		exit 1
 	fi
@@ -167,23 +137,12 @@ fi
 cert=$work/tls/cert.pem
 key=$work/tls/key.pem
 
-# Random bytes, read once into the page cache.
-if [[ ",$scenarios," == *",bulk,"* ]]; then
-	log "writing the bulk file ($file_size of random bytes)"
-	head -c "$file_size" /dev/urandom >"$doc/big.bin" || { echo "run.sh: cannot write the bulk file" >&2; exit 1; }
-	cat "$doc/big.bin" >/dev/null
-fi
+[[ ",$scenarios," == *",bulk,"* ]] && big_file "$file_size" "bulk file"
 big_size=$(stat -c %s "$doc/big.bin" 2>/dev/null || echo 0)
 
 # The script itself (and so the client) runs on CPU 1; servers are started
 # with taskset -c 0.
 taskset -pc 1 $$ >/dev/null
-
-# A sleep without forking: read with a timeout from a pipe nobody writes.
-exec {sleepfd}<> <(:)
-nap() { read -r -t "$1" -u "$sleepfd" _ || true; }
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 label() {
 	case $1 in
@@ -195,7 +154,7 @@ label() {
 # start_server NAME LOG [EXTRA ARGS...]: starts NAME pinned to CPU 0 and
 # waits until https://127.0.0.1:PORT/ping answers. Sets srv_pid and srv_port.
 start_server() {
-	local name=$1 logf=$2 line
+	local name=$1 logf=$2
 	shift 2
 	srv_pid="" srv_port=""
 	case $name in
@@ -203,13 +162,7 @@ start_server() {
 		taskset -c 0 "$server_bin" --addr 127.0.0.1 --port 0 --tls-port 0 --tls-only \
 			--tls-cert "$cert" --tls-key "$key" --root "$doc" $server_args "$@" >"$logf" 2>&1 &
 		srv_pid=$!
-		for _ in $(seq 100); do
-			line=$(grep -o 'listening for https on 127\.0\.0\.1:[0-9]*' "$logf" 2>/dev/null | head -1)
-			[ -n "$line" ] && break
-			kill -0 "$srv_pid" 2>/dev/null || break
-			nap 0.1
-		done
-		srv_port=${line##*:}
+		srv_port=$(port_from_log "$logf" 'listening for https on')
 		;;
 	nethttps)
 		srv_port=$(free_port)
@@ -217,40 +170,7 @@ start_server() {
 		srv_pid=$!
 		;;
 	esac
-	started+=("$srv_pid")
-	if [ -n "$srv_port" ]; then
-		for _ in $(seq 100); do
-			[ "$(curl -sk -m 1 "https://127.0.0.1:$srv_port/ping" 2>/dev/null)" = pong ] && break
-			kill -0 "$srv_pid" 2>/dev/null || break
-			nap 0.1
-		done
-	fi
-	if [ -z "$srv_port" ] || [ "$(curl -sk -m 2 "https://127.0.0.1:$srv_port/ping" 2>/dev/null)" != pong ]; then
-		note "$(label "$name") did not start (log: raw/$(basename "$logf")): $(tail -2 "$logf" 2>/dev/null | tr '\n' ' ')"
-		stop_server
-		return 1
-	fi
-	return 0
-}
-
-stop_server() {
-	[ -n "$srv_pid" ] || return 0
-	kill -TERM "$srv_pid" 2>/dev/null
-	for _ in $(seq 100); do
-		kill -0 "$srv_pid" 2>/dev/null || break
-		nap 0.1
-	done
-	kill -KILL "$srv_pid" 2>/dev/null
-	wait "$srv_pid" 2>/dev/null
-	forget "$srv_pid"
-	srv_pid=""
-}
-
-# forget PID: a reaped process leaves the list the exit trap kills.
-forget() {
-	local keep=() p
-	for p in "${started[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-	started=("${keep[@]}")
+	await_server "$(label "$name")" "$logf"
 }
 
 # stats_handshakes: this server's count of completed handshakes (GET /stats).
@@ -272,13 +192,6 @@ check_handshakes() {
 		note "$scen $(label "$name") round $round: the client completed $client handshakes, the server counted $sent"
 	fi
 }
-
-record() { # SCENARIO SERVER ROUND VALUE
-	printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$tsv"
-}
-
-# field LINE KEY: the value of KEY=... in a TLSBENCH line.
-field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
 
 client_flags=(-ca "$cert" -clk-tck "$clk_tck")
 [ -z "$groups" ] || client_flags+=(-groups "$groups")
@@ -335,11 +248,7 @@ run_load() { # SCENARIO NAME ROUND
 run_idle() { # NAME ROUND
 	local name=$1 round=$2 raw line extra=()
 	raw=$out/raw/idle-$name-r$round
-	# This server refuses connections past --max-conns (default: half the
-	# descriptor limit); raise it only when the default is too small.
-	if [ "$name" = http_server ] && [ $((nofile / 2)) -lt $((idle_conns + 16)) ]; then
-		extra=(--max-conns $((nofile - 32)))
-	fi
+	idle_extra "$name"
 	start_server "$name" "$raw.server.log" "${extra[@]}" || return 0
 	taskset -c 1 timeout -k 5 600 "$client" idle -addr "127.0.0.1:$srv_port" -pids "$srv_pid" \
 		-conns "$idle_conns" -settle 2s "${client_flags[@]}" >"$raw.client.txt" 2>&1
@@ -375,10 +284,9 @@ cpu_check() {
 log "checking how much of CPUs 0 and 1 is free (1 s each)"
 cpus_before=$(cpu_check)
 {
-	echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-	echo "commit: $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD 2>/dev/null || echo ' (dirty tree)')"
-	echo "machine: $ncpu CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), kernel $(uname -r)"
-	echo "go: $(go version 2>/dev/null | awk '{print $3}')"
+	env_head
+	echo "machine: $ncpu CPUs, $(cpu_model), kernel $(uname -r)"
+	echo "go: $(go_version)"
 	echo "servers: ${servers[*]}; server args: ${server_args:-none}"
 	echo "rounds $rounds; measured $duration after $warmup of warm-up per load run; idle conns $idle_conns; bulk $bulk_conns conns x $big_size-byte file; descriptors $nofile"
 	echo "TLS: 1.3, ECDSA P-256 self-signed certificate, no session resumption, HTTP/1.1 (no ALPN); client groups: ${groups:-Go default}"

@@ -13,6 +13,11 @@ import os
 import statistics
 import sys
 
+# The shared helpers sit in bench/, one up; no __pycache__ in the tree.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.dont_write_bytecode = True
+from tablelib import bullets, cell, print_notes, rate, ratio, read_lines, read_results, times  # noqa: E402
+
 OURS, PEER = "http_server", "nethttps"
 LABELS = {OURS: "http_server", PEER: "net/http"}
 
@@ -36,31 +41,12 @@ BUSY = [
 
 def fmt(v, unit):
     if unit.startswith("req"):
-        if v >= 1e6:
-            return f"{v / 1e6:.2f}M"
-        if v >= 1e3:
-            return f"{v / 1e3:.1f}k"
-        return f"{v:.0f}"
+        return rate(v)
     if unit.startswith("MiB"):
         return f"{v:.0f}" if v >= 100 else f"{v:.1f}"
     if unit == "busy":
         return f"{v:.2f}"
     return f"{v:.0f}"
-
-
-def cell(vals, unit):
-    if not vals:
-        return "-"
-    med = statistics.median(vals)
-    if len(vals) == 1:
-        return fmt(med, unit)
-    return f"{fmt(med, unit)} ({fmt(min(vals), unit)}–{fmt(max(vals), unit)})"
-
-
-def ratio(a, b):
-    if not a or not b or statistics.median(b) == 0:
-        return None
-    return statistics.median(a) / statistics.median(b)
 
 
 def size(n):
@@ -71,23 +57,12 @@ def size(n):
     return f"{n} B"
 
 
-def read_lines(path):
-    try:
-        with open(path) as f:
-            return [l.rstrip("\n") for l in f if l.strip()]
-    except FileNotFoundError:
-        return []
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--results", required=True)
     d = ap.parse_args().results
 
-    data = {}
-    for line in read_lines(os.path.join(d, "results.tsv")):
-        key, server, _round, value = line.split("\t")
-        data.setdefault((key, server), []).append(float(value))
+    data = read_results(d)
     params = dict(l.split("\t", 1) for l in read_lines(os.path.join(d, "params.tsv")))
     params["file"] = size(params.get("file_size", "0"))
     for k in ("idle_conns",):
@@ -95,8 +70,7 @@ def main():
             params[k] = f"{int(params[k]):,}"
 
     print("## HTTPS benchmark: http_server against net/http `ListenAndServeTLS`\n")
-    for l in read_lines(os.path.join(d, "environment.txt")):
-        print(f"- {l}")
+    bullets(read_lines(os.path.join(d, "environment.txt")))
     groups = {}
     for l in read_lines(os.path.join(d, "groups.tsv")):
         server, g = l.split("\t")
@@ -122,8 +96,8 @@ def main():
             t = f"{'≥' if op == '>=' else '≤'} {val:.2f}x"
             if r is not None:
                 met = "yes" if (r >= val if op == ">=" else r <= val) else "no"
-        print(f"| {desc.format(**params)} | {unit} | {cell(a, unit)} | {cell(b, unit)} | "
-              f"{'-' if r is None else f'{r:.2f}x'} | {t} | {met} |")
+        print(f"| {desc.format(**params)} | {unit} | {cell(a, unit, fmt)} | {cell(b, unit, fmt)} | "
+              f"{times(r)} | {t} | {met} |")
     print()
     print("Cells: median over the rounds (min–max). Ratio: http_server's median / net/http's;")
     print("RSS per connection is lower-is-better, so its target is a ceiling.")
@@ -135,8 +109,8 @@ def main():
         print(f"| figure | {LABELS[OURS]} | {LABELS[PEER]} | client, against {LABELS[OURS]} | client, against {LABELS[PEER]} |")
         print("| --- | --- | --- | --- | --- |")
         for key, desc in BUSY:
-            cells = [cell(data.get((f"{key}-server-busy", s), []), "busy") for s in (OURS, PEER)]
-            cells += [cell(data.get((f"{key}-client-busy", s), []), "busy") for s in (OURS, PEER)]
+            cells = [cell(data.get((f"{key}-server-busy", s), []), "busy", fmt) for s in (OURS, PEER)]
+            cells += [cell(data.get((f"{key}-client-busy", s), []), "busy", fmt) for s in (OURS, PEER)]
             if all(c == "-" for c in cells):
                 continue
             print(f"| {desc} | " + " | ".join(cells) + " |")
@@ -159,12 +133,7 @@ def main():
         auto.append("the servers negotiated different key-exchange groups (see above); "
                     "handshake costs differ with the group")
 
-    notes = read_lines(os.path.join(d, "notes.txt")) + auto
-    if notes:
-        print("### Notes\n")
-        for l in notes:
-            print(f"- {l}")
-        print()
+    print_notes(read_lines(os.path.join(d, "notes.txt")) + auto)
     return 0
 
 
