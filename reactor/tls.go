@@ -241,8 +241,7 @@ func (r *Reactor) pullTLS(c *conn) {
 		if err == nil {
 			continue
 		}
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
+		if errors.Is(err, errWouldBlock) { // a comparison first: no reflection per read
 			break // would block: data used above, the rest comes with the next read
 		}
 		if errors.Is(err, io.EOF) {

@@ -523,6 +523,42 @@ func rssKiB(pids []int) (int64, error) {
 
 // ---------------------------------------------------------------- load modes
 
+// keepAlive runs exchanges on one connection after another until stop:
+// it dials (retrying after a failure), runs exchange until it fails or the
+// server closes, counts each success in done, and records every error that
+// is not the run ending.
+func keepAlive(cfg *tls.Config, addr string, deadline time.Time, rr *respReader, stop *atomic.Bool,
+	k *counters, exchange func(*tls.Conn, *respReader) (closing bool, err error), done *atomic.Int64) {
+	for !stop.Load() {
+		c, err := dial(cfg, addr, deadline)
+		if err != nil {
+			if !stop.Load() {
+				k.fail(err)
+				time.Sleep(time.Millisecond)
+			}
+			continue
+		}
+		k.state(c)
+		rr.reset(c)
+		for !stop.Load() {
+			var closing bool
+			closing, err = exchange(c, rr)
+			if err != nil {
+				break
+			}
+			done.Add(1)
+			if closing {
+				k.reconnects.Add(1)
+				break
+			}
+		}
+		if err != nil && err != errStopped && !stop.Load() {
+			k.fail(err)
+		}
+		c.Close()
+	}
+}
+
 func runLoad(mode string, o options) error {
 	if len(o.pids) == 0 {
 		return errors.New("-pids is required (the server's CPU time is measured)")
@@ -561,68 +597,16 @@ func runLoad(mode string, o options) error {
 		}
 	case "keepalive":
 		worker = func() {
-			rr := &respReader{buf: make([]byte, 4096)}
-			for !stop.Load() {
-				c, err := dial(cfg, o.addr, deadline)
-				if err != nil {
-					if !stop.Load() {
-						k.fail(err)
-						time.Sleep(time.Millisecond)
-					}
-					continue
-				}
-				k.state(c)
-				rr.reset(c)
-				for !stop.Load() {
-					var closing bool
-					closing, err = ping(c, rr, req)
-					if err != nil {
-						break
-					}
-					k.count.Add(1)
-					if closing {
-						k.reconnects.Add(1)
-						break
-					}
-				}
-				if err != nil && !stop.Load() {
-					k.fail(err)
-				}
-				c.Close()
-			}
+			keepAlive(cfg, o.addr, deadline, &respReader{buf: make([]byte, 4096)}, &stop, &k, func(c *tls.Conn, rr *respReader) (bool, error) {
+				return ping(c, rr, req)
+			}, &k.count)
 		}
 	case "bulk":
+		count := func(n int) { k.count.Add(int64(n)) }
 		worker = func() {
-			rr := &respReader{buf: make([]byte, 256<<10)}
-			count := func(n int) { k.count.Add(int64(n)) }
-			for !stop.Load() {
-				c, err := dial(cfg, o.addr, deadline)
-				if err != nil {
-					if !stop.Load() {
-						k.fail(err)
-						time.Sleep(time.Millisecond)
-					}
-					continue
-				}
-				k.state(c)
-				rr.reset(c)
-				for !stop.Load() {
-					var closing bool
-					closing, err = download(c, rr, req, o.size, count, &stop)
-					if err != nil {
-						break
-					}
-					k.completed.Add(1)
-					if closing {
-						k.reconnects.Add(1)
-						break
-					}
-				}
-				if err != nil && err != errStopped && !stop.Load() {
-					k.fail(err)
-				}
-				c.Close()
-			}
+			keepAlive(cfg, o.addr, deadline, &respReader{buf: make([]byte, 256<<10)}, &stop, &k, func(c *tls.Conn, rr *respReader) (bool, error) {
+				return download(c, rr, req, o.size, count, &stop)
+			}, &k.completed)
 		}
 	}
 
