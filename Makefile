@@ -50,7 +50,7 @@ vet:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 
 unit:
-	$(GO) test -race -count=1 ./protocol/ ./reactor/ ./workers/ ./stats/
+	$(GO) test -race -count=1 ./protocol/ ./reactor/ ./workers/ ./handlers/ ./stats/
 
 e2e: all
 	HTTP_SERVER_BIN=$(CURDIR)/$(BIN) $(GO) test -race -count=1 -run E2E ./cmd/http_server/
@@ -81,7 +81,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzValidValue$$' -fuzztime $(FUZZTIME) ./protocol/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseRange$$' -fuzztime $(FUZZTIME) ./protocol/
 	$(GO) test -run '^$$' -fuzz '^FuzzChunked$$' -fuzztime $(FUZZTIME) ./protocol/
-	$(GO) test -run '^$$' -fuzz '^FuzzFilesOpen$$' -fuzztime $(FUZZTIME) ./workers/
+	$(GO) test -run '^$$' -fuzz '^FuzzFilesOpen$$' -fuzztime $(FUZZTIME) ./handlers/
 
 clean:
 	rm -f $(BIN) $(LOADTEST_BIN)

@@ -188,3 +188,17 @@ func (it *Item) adoptFile(r *Reply, send bool) {
 		it.File.Len = 0
 	}
 }
+
+var retryAfter = []Field{{Name: "Retry-After", Value: "1"}}
+
+// Error appends an error response: the status's plain-text body from the
+// status table, the given fields, and for 503 a Retry-After. When the
+// reactor decided the error (req.Err), the response closes the connection:
+// the framing of the rest of the stream is unknown.
+func (e *Encoder) Error(b *Batch, req *Request, status int, fields []Field) {
+	if status == 503 && fields == nil {
+		fields = retryAfter
+	}
+	e.Encode(b, req, &Reply{Status: status, ContentType: "text/plain; charset=utf-8",
+		Body: ErrorBody(status), Fields: fields})
+}

@@ -294,10 +294,29 @@ func TestStatusText(t *testing.T) {
 		413: "Content Too Large", 414: "URI Too Long", 416: "Range Not Satisfiable",
 		417: "Expectation Failed", 431: "Request Header Fields Too Large",
 		500: "Internal Server Error", 501: "Not Implemented", 503: "Service Unavailable",
-		505: "HTTP Version Not Supported", 299: "Unknown",
+		505: "HTTP Version Not Supported", 299: "Unknown", 412: "Precondition Failed",
+		204: "No Content", 308: "Permanent Redirect",
 	} {
 		if got := StatusText(code); got != want {
 			t.Errorf("StatusText(%d) = %q, want %q", code, got, want)
+		}
+	}
+}
+
+// Every status in the table has a reason, and every error status a body
+// naming it: no status can go out as "Unknown".
+func TestStatusTable(t *testing.T) {
+	seen := map[int]bool{}
+	for _, s := range Statuses {
+		if seen[s.Code] {
+			t.Errorf("status %d listed twice", s.Code)
+		}
+		seen[s.Code] = true
+		if s.Reason == "" || StatusText(s.Code) != s.Reason {
+			t.Errorf("status %d: reason %q, StatusText %q", s.Code, s.Reason, StatusText(s.Code))
+		}
+		if want := s.Reason + "\n"; s.Code >= 400 && string(ErrorBody(s.Code)) != want {
+			t.Errorf("ErrorBody(%d) = %q, want %q", s.Code, ErrorBody(s.Code), want)
 		}
 	}
 }

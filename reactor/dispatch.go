@@ -1,5 +1,7 @@
 package reactor
 
+import "http_server/workers"
+
 // newJob takes a recycled job (or makes one) for connection c.
 func (r *Reactor) newJob(c *conn) *job {
 	var j *job
@@ -9,7 +11,7 @@ func (r *Reactor) newJob(c *conn) *job {
 	} else {
 		j = &job{r: r}
 		j.run = func() {
-			growStack()
+			workers.GrowStack()
 			j.serve()
 			r.done.push(j)
 		}
@@ -110,18 +112,3 @@ func (r *Reactor) finish(j *job) {
 		r.schedule(c, r.deadline(c))
 	}
 }
-
-// growStack enlarges a worker goroutine's stack in one step while it is
-// still shallow. pond starts a goroutine for each burst of tasks, and the
-// runtime starts it with a small stack; grown deep inside a handler, the
-// copy walks every frame (runtime.copystack was 7% of the CPU profile of
-// 4 KiB files). Growing here copies five frames once.
-//
-//go:noinline
-func growStack() {
-	var pad [6 << 10]byte
-	touch(pad[:])
-}
-
-//go:noinline
-func touch(b []byte) { b[0] = 1 }

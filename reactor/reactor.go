@@ -13,21 +13,10 @@ import (
 	"http_server/logging"
 	"http_server/protocol"
 	"http_server/stats"
+	"http_server/workers"
 
 	"golang.org/x/sys/unix"
 )
-
-// Handler answers requests. The workers package implements it.
-type Handler interface {
-	// Admit runs on the reactor once a head is parsed, before its body is
-	// read. It returns the largest body the route accepts, or a final
-	// status to answer without reading the body. It must not block.
-	Admit(req *protocol.Request) (maxBody int64, status int)
-	// Serve appends exactly one response for req to out. It runs on a
-	// worker and may block, except when req.Err is set: then it only encodes
-	// the error and may run on the reactor.
-	Serve(req *protocol.Request, out *protocol.Batch)
-}
 
 // Submitter is the worker pool as the reactor sees it: a submit that never blocks.
 type Submitter interface {
@@ -41,7 +30,7 @@ type Options struct {
 	Backlog  int
 	ListenFd int // an already listening socket to adopt (systemd socket activation); 0: listen on Addr:Port
 
-	Handler Handler
+	Handler workers.Handler
 	Pool    Submitter // nil: handlers run inline on the reactor
 	Parser  protocol.Parser
 	Encoder *protocol.Encoder
@@ -85,7 +74,7 @@ const (
 // Reactor is one event loop with its listener.
 type Reactor struct {
 	opts     Options
-	handler  Handler
+	handler  workers.Handler
 	pool     Submitter
 	parser   protocol.Parser
 	enc      *protocol.Encoder

@@ -372,3 +372,6 @@ func (r *Reactor) closeNotify(c *conn) bool {
 	r.sendCipher(c) // everything before has left, so these few bytes fit
 	return c.fd >= 0
 }
+
+//go:noinline
+func touch(b []byte) { b[0] = 1 }

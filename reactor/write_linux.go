@@ -7,6 +7,7 @@ import (
 	"http_server/logging"
 	"http_server/protocol"
 	"http_server/stats"
+	"http_server/workers"
 
 	"golang.org/x/sys/unix"
 )
@@ -85,7 +86,7 @@ func (r *Reactor) flush(c *conn) {
 func (r *Reactor) itemSent(c *conn, j *job, it *protocol.Item) bool {
 	r.stats.Record(stats.Route(it.Route), it.Status, int64(it.Head.Len()), it.BodyLen(), time.Duration(r.now()-j.arrived))
 	r.logAccess(c, j, it.Status, it.BodyLen())
-	closeItemFile(it)
+	workers.CloseFile(it)
 	j.cur++
 	j.fileSent = 0
 	if it.Close {

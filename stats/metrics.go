@@ -5,6 +5,8 @@ import (
 	"io"
 	"time"
 
+	"http_server/protocol"
+
 	"github.com/VictoriaMetrics/metrics"
 )
 
@@ -20,9 +22,6 @@ type Metrics struct {
 	latency  *metrics.PrometheusHistogram
 }
 
-// errorCodes are the statuses this server answers with; others count as "other".
-var errorCodes = []int{400, 403, 404, 405, 408, 411, 412, 413, 414, 416, 417, 431, 500, 501, 503, 505}
-
 // latencyBuckets run from 100 µs to 60 s: small routes answer in
 // microseconds, downloads take seconds.
 var latencyBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -36,8 +35,10 @@ func newMetrics() *Metrics {
 			m.requests[r][class] = m.set.NewCounter(fmt.Sprintf(`http_server_responses_total{route=%q,code="%dxx"}`, r, class))
 		}
 	}
-	for _, code := range errorCodes {
-		m.errors[code] = m.set.NewCounter(fmt.Sprintf(`http_server_error_responses_total{code="%d"}`, code))
+	for _, s := range protocol.Statuses { // the statuses this server sends; others count as "other"
+		if s.Code >= 400 {
+			m.errors[s.Code] = m.set.NewCounter(fmt.Sprintf(`http_server_error_responses_total{code="%d"}`, s.Code))
+		}
 	}
 	m.errors[0] = m.set.NewCounter(`http_server_error_responses_total{code="other"}`)
 	m.bytesOut = m.set.NewCounter("http_server_response_bytes_total")

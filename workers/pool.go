@@ -1,5 +1,6 @@
-// Package workers holds the pond pool, the routes and static files. It
-// builds responses and never touches a socket (DESIGN invariant 1).
+// Package workers is the pond pool and what runs on it: a batch of a
+// connection's requests answered in order by the Handler, with a panic
+// turned into a 500. It never touches a socket (DESIGN invariant 1).
 package workers
 
 import (

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"http_server/handlers"
 	"http_server/logging"
 	"http_server/protocol"
 	"http_server/reactor"
@@ -61,7 +62,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if cfg.checkConfig {
-		files, err := workers.OpenRoot(cfg.root)
+		files, err := handlers.OpenRoot(cfg.root)
 		if err != nil {
 			fmt.Fprintf(stderr, "http_server: %v\n", err)
 			return 1
@@ -146,7 +147,7 @@ type server struct {
 	counters   *stats.Counters
 	reactor    *reactor.Reactor
 	pool       *workers.Pool
-	files      *workers.Files
+	files      *handlers.Files
 	cert       *certificate // nil: no HTTPS
 }
 
@@ -166,7 +167,7 @@ func (s *server) listening() string {
 }
 
 func start(cfg *config) (*server, error) {
-	files, err := workers.OpenRoot(cfg.root)
+	files, err := handlers.OpenRoot(cfg.root)
 	if err != nil {
 		return nil, err
 	}
@@ -190,14 +191,14 @@ func start(cfg *config) (*server, error) {
 			return nil, err
 		}
 	}
-	rcfg := workers.Config{
+	rcfg := handlers.Config{
 		Files: files, Compat: cfg.compat, WriteLimit: cfg.writeLimit, Dotfiles: cfg.dotfiles,
 		StateFile: cfg.stateFile, Encoder: enc, Stats: counters, Pool: pool, TLS: cert != nil,
 	}
 	if cfg.metricsAddr == "" {
 		rcfg.Metrics = metrics
 	}
-	router, err := workers.NewRouter(rcfg)
+	router, err := handlers.NewRouter(rcfg)
 	if err != nil {
 		if pool != nil {
 			pool.Stop()

@@ -7,8 +7,8 @@ import (
 	"net/http/pprof"
 	"time"
 
+	"http_server/handlers"
 	"http_server/stats"
-	"http_server/workers"
 )
 
 // serveMetrics serves /metrics on a separate address with the standard
@@ -23,7 +23,7 @@ func serveMetrics(addr string, m *stats.Metrics, pprofOn bool) (string, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", workers.MetricsContentType)
+		w.Header().Set("Content-Type", handlers.MetricsContentType)
 		m.Write(w)
 	})
 	if pprofOn {

@@ -1,4 +1,4 @@
-package workers
+package handlers
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 
 	"http_server/protocol"
 	"http_server/stats"
+	"http_server/workers"
 )
 
 // Config is what the routes need.
@@ -18,7 +19,7 @@ type Config struct {
 	Metrics    *stats.Metrics // served at /metrics on the main listener; nil: not here
 	Encoder    *protocol.Encoder
 	Stats      *stats.Counters
-	Pool       *Pool // nil in inline mode; only read for /stats
+	Pool       *workers.Pool // nil in inline mode; only read for /stats
 
 	// HTTPSPort, when set, sends every plain-HTTP request to the same
 	// target on this HTTPS port (308); HTTPSHost names the server for
@@ -211,36 +212,12 @@ func (rt *Router) text(req *protocol.Request, out *protocol.Batch, body []byte) 
 }
 
 func (rt *Router) notAllowed(req *protocol.Request, out *protocol.Batch, allow []protocol.Field) {
-	rt.enc.Encode(out, req, &protocol.Reply{Status: 405, ContentType: textPlain,
-		Body: errorBody(405), Fields: allow})
+	rt.enc.Error(out, req, 405, allow)
 }
 
-// fail answers an error status. The encoder closes the connection when the
-// reactor set req.Err: then the framing of the rest of the stream is unknown.
+// fail answers an error status.
 func (rt *Router) fail(req *protocol.Request, out *protocol.Batch, status int) {
-	reply := protocol.Reply{Status: status, ContentType: textPlain, Body: errorBody(status)}
-	if status == 503 {
-		reply.Fields = retryAfter
-	}
-	rt.enc.Encode(out, req, &reply)
-}
-
-var retryAfter = []protocol.Field{{Name: "Retry-After", Value: "1"}}
-
-// errorBodies are the bodies of error responses, made once.
-var errorBodies = func() map[int][]byte {
-	m := map[int][]byte{}
-	for _, code := range []int{400, 403, 404, 405, 408, 411, 412, 413, 414, 416, 417, 431, 500, 501, 503, 505} {
-		m[code] = []byte(protocol.StatusText(code) + "\n")
-	}
-	return m
-}()
-
-func errorBody(status int) []byte {
-	if b, ok := errorBodies[status]; ok {
-		return b
-	}
-	return []byte(protocol.StatusText(status) + "\n")
+	rt.enc.Error(out, req, status, nil)
 }
 
 // routeOf names the route a request went to.

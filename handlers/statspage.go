@@ -1,4 +1,4 @@
-package workers
+package handlers
 
 import (
 	"encoding/json"
@@ -6,6 +6,7 @@ import (
 
 	"http_server/protocol"
 	"http_server/stats"
+	"http_server/workers"
 )
 
 // statsJSON is the /stats body with Accept: application/json or ?format=json.
@@ -20,7 +21,7 @@ type statsJSON struct {
 	TimedOut     uint64             `json:"timed_out"`
 	Refused      uint64             `json:"refused"`
 	AcceptPaused uint64             `json:"accept_paused"`
-	Pool         PoolStats          `json:"pool"`
+	Pool         workers.PoolStats  `json:"pool"`
 	TLS          *stats.TLSSnapshot `json:"tls,omitempty"` // only with an HTTPS listener
 }
 
