@@ -8,44 +8,70 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// state is where a connection is in its life. Exactly one holds at a time;
+// timeouts (timeouts.go) and epoll interest (interest below) follow from it.
+//
+//	handshake ─▶ reading ─▶ queued ─▶ writing ─▶ reading ...
+//	                 │  ▲       ▲         │
+//	                 ▼  │       │         ▼
+//	              stalled ──────┘     lingering ─▶ closed
+type state uint8
+
+const (
+	stateClosed    state = iota // the slot is free
+	stateHandshake              // a TLS handshake goroutine holds the session
+	stateReading                // no job: idle, or a request partly in
+	stateStalled                // its job waits for room in the pool's queue
+	stateQueued                 // its job is in the pool (or served inline, not yet written)
+	stateWriting                // its job is back and its responses are going out
+	stateLingering              // write side shut; input drained until EOF or timeout
+)
+
+// step is what an I/O step leaves the connection needing. Steps return it
+// instead of closing as a side effect; Reactor.after is the one place that
+// acts on it, so a caller never touches a connection that a callee closed.
+type step uint8
+
+const (
+	stepOn      step = iota // go on (waiting for input or a worker, if anything)
+	stepBlocked             // the socket is full: c.blocked is set, EPOLLOUT resumes it
+	stepClose               // close now: the exchange is over
+	stepAbort               // close now, counting the response cut short
+)
+
 // conn is one client connection. Only the reactor goroutine touches it.
 type conn struct {
-	fd   int
-	slot int32
-	gen  uint32 // bumped on close; with slot it forms the connection id
+	fd    int
+	slot  int32
+	gen   uint32 // bumped on close; with slot it forms the connection id
+	state state
+
+	// Conditions that hold alongside the state.
+	blocked bool // output is pending and the socket was full: EPOLLOUT wanted
+	full    bool // the read buffer is full while a job still reads it: input paused
+	peerEOF bool // the client half-closed (or closed)
+	last    bool // no more requests will be taken: close after the output
 
 	in    []byte // read buffer: in[start:] is not yet consumed
 	start int
+	job   *job // queued, stalled or writing: the one job of this connection
 
-	job     *job // in the pool (queued), or being written (!queued)
-	queued  bool // job is in the pool or waiting for room in it
-	stalled bool // job waits for room in the pool's queue
-
-	events      uint32 // epoll interest now registered
-	wantOut     bool   // output is pending and the socket was full
-	paused      bool   // reading paused: buffer full while a job is out, or stalled
-	peerEOF     bool   // the client half-closed (or closed)
-	finishing   bool   // no more requests will be read: close after the output
-	lingering   bool   // write side shut; draining input until EOF or timeout
-	lingerSince int64
+	framing protocol.Framing // where the body of the request being read ends
+	served  int              // requests taken from this connection
+	events  uint32           // epoll interest now registered
 
 	partialSince int64 // when the incomplete request in the buffer began (0: none)
 	bodySince    int64 // when its head was complete and its body not (0: none)
 	stalledSince int64 // when its job found the pool's queue full
-	served       int   // requests taken from this connection
-
-	chunk     protocol.ChunkScanner // progress through a chunked body
-	chunkAt   int                   // offset from start of the request it belongs to (-1: none)
-	continued bool                  // 100 Continue sent for the request being read
-	lastRead  int64
-	lastWrite int64
-	idleSince int64
-
-	timerAt int64 // deadline of this connection's entry in the timer heap (0: none)
+	lingerSince  int64
+	lastRead     int64
+	lastWrite    int64
+	idleSince    int64
+	timerAt      int64 // deadline of this connection's entry in the timer heap (0: none)
 
 	peer netip.AddrPort // the client, read only when the access log is on
 
-	tls *tlsConn // nil: plain HTTP
+	tls *tlsConn // nil: plain HTTP (transport.go and tls.go read it)
 }
 
 func (c *conn) id() uint64 { return uint64(c.gen)<<32 | uint64(uint32(c.slot)) }
@@ -53,13 +79,18 @@ func (c *conn) id() uint64 { return uint64(c.gen)<<32 | uint64(uint32(c.slot)) }
 // buffered reports whether unconsumed request bytes are waiting.
 func (c *conn) buffered() bool { return c.start < len(c.in) }
 
-// interest computes the epoll events this connection needs now.
+// interest is the set of epoll events the connection needs in its state.
 func (c *conn) interest() uint32 {
 	var ev uint32
-	if c.lingering || (!c.peerEOF && !c.paused && !c.finishing) {
-		ev |= unix.EPOLLIN
+	switch c.state {
+	case stateLingering:
+		ev = unix.EPOLLIN
+	case stateHandshake, stateReading, stateQueued, stateWriting:
+		if !c.peerEOF && !c.full && !c.last {
+			ev = unix.EPOLLIN
+		}
 	}
-	if c.wantOut {
+	if c.blocked {
 		ev |= unix.EPOLLOUT
 	}
 	return ev

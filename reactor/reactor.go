@@ -1,6 +1,21 @@
 // Package reactor owns every socket: it accepts, reads, parses, hands
 // complete requests to the worker pool and writes the responses that come
 // back, without ever blocking. See DESIGN.md for the invariants it keeps.
+// It is built on Linux's epoll, eventfd and sendfile, and only for Linux.
+//
+// One file per stage, in the order a request meets them:
+//
+//	reactor.go      the loop: epoll events, completions, timers, drain
+//	accept.go       listeners, accept, refusal over --max-conns, pauses
+//	conn.go         a connection's state and the epoll interest it implies
+//	read.go         bytes in, requests framed, one job per batch
+//	jobs.go         jobs out to the pool and back (completions.go carries them)
+//	write.go        responses out in order; after: the one place that closes
+//	transport.go    plain socket or TLS: the only difference on the data path
+//	timeouts.go     each state's deadline and what passing it costs
+//	record.go       stats and the access log, by the bytes that left
+//	tls.go          the TLS handshake (tls_memconn.go: crypto/tls's conn)
+//	poller.go, socket.go   the epoll set and the socket system calls
 package reactor
 
 import (
@@ -307,26 +322,20 @@ func (r *Reactor) handle(c *conn, events uint32) {
 	if events&(unix.EPOLLERR|unix.EPOLLHUP) != 0 {
 		// HUP: both directions are shut (the peer reset, or closed after our
 		// shutdown); ERR: a socket error. Nothing more can be delivered.
-		r.abort(c)
+		r.after(c, stepAbort)
 		return
 	}
 	if events&unix.EPOLLOUT != 0 {
-		if c.job != nil && !c.queued {
-			r.flush(c)
-		} else if c.tls != nil {
-			r.writableTLS(c)
-		}
-		if c.fd < 0 {
+		if s := r.writable(c); s == stepClose || s == stepAbort {
+			r.after(c, s)
 			return
 		}
 	}
+	s := stepOn
 	if events&unix.EPOLLIN != 0 {
-		r.readable(c)
-		if c.fd < 0 {
-			return
-		}
+		s = r.readable(c)
 	}
-	r.schedule(c, r.deadline(c))
+	r.after(c, s)
 }
 
 // startDrain closes the listener, so new connections are refused, and every
@@ -336,7 +345,7 @@ func (r *Reactor) startDrain() {
 	r.draining = true
 	r.closeListener()
 	for _, c := range r.table.conns {
-		if c.fd >= 0 && c.job == nil && !c.buffered() && !c.lingering {
+		if (c.state == stateReading || c.state == stateHandshake) && !c.buffered() {
 			r.closeConn(c)
 		}
 	}
@@ -357,21 +366,6 @@ func (r *Reactor) closeAll() {
 		_, _ = r.poll.wait(10)
 		r.done.acknowledge()
 		r.complete()
-	}
-}
-
-// closeListener stops accepting: new connections are refused.
-func (r *Reactor) closeListener() {
-	for i := range r.lis {
-		l := &r.lis[i]
-		if l.fd < 0 {
-			continue
-		}
-		if r.poll != nil && r.poll.fd >= 0 {
-			r.poll.del(l.fd)
-		}
-		unix.Close(l.fd)
-		l.fd, l.active = -1, false
 	}
 }
 

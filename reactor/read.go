@@ -1,56 +1,73 @@
 package reactor
 
 import (
-	"bytes"
-
 	"http_server/protocol"
-
-	"golang.org/x/sys/unix"
 )
 
-// readable reads once from c (level-triggered epoll reports it again if
-// more is waiting) and parses what arrived.
-func (r *Reactor) readable(c *conn) {
-	if c.lingering {
-		r.drainLinger(c)
-		return
+// Reading: bytes in from the transport, requests out of the buffer. The
+// parser finds each head, the route says how large a body it takes, and
+// protocol.Framing says where that body ends; complete requests leave
+// together as one job (jobs.go).
+
+// readable handles EPOLLIN.
+func (r *Reactor) readable(c *conn) step {
+	switch {
+	case c.state == stateLingering:
+		return r.drainLinger(c)
+	case c.full || c.peerEOF || c.last || c.state == stateStalled:
+		return stepOn // a stale event from before the interest changed
 	}
-	if c.paused || c.peerEOF || c.finishing {
-		return // a stale event from before the interest changed
+	ready, s := r.receive(c)
+	if !ready {
+		return s // the bytes went to a TLS handshake, or nothing came
 	}
-	if c.tls != nil {
-		r.readTLS(c)
-		return
+	s = r.resume(c)
+	r.settle(c)
+	return s
+}
+
+// resume takes what the transport holds into c.in and parses it. After a
+// job's output left, this finds the requests already buffered and, over
+// TLS, those crypto/tls decrypted or holds as ciphertext, for which no
+// epoll event will come.
+func (r *Reactor) resume(c *conn) step {
+	if s := r.fill(c); s != stepOn {
+		return s
 	}
-	if !r.makeRoom(c) {
-		if c.job == nil {
-			r.reject(c, 413) // one request larger than the buffer: a chunked body's framing
-			return
+	return r.process(c)
+}
+
+// fill reads request bytes from the transport into c.in until it has no
+// more for now: one socket read for plain HTTP (level-triggered epoll
+// reports the rest), everything crypto/tls can decrypt over TLS.
+func (r *Reactor) fill(c *conn) step {
+	for !c.peerEOF && !c.last && !c.full {
+		if !r.makeRoom(c) {
+			if c.job == nil {
+				return r.reject(c, 413) // one request larger than the buffer: a chunked body's framing
+			}
+			c.full = true // full while a job still reads the buffer; resumes after it
+			break
 		}
-		c.paused = true // full while a job still reads the buffer; resumes after it
-		r.updateInterest(c)
-		return
+		n, res := r.recv(c, c.in[len(c.in):cap(c.in)])
+		if n > 0 {
+			if !c.buffered() && c.partialSince == 0 {
+				c.partialSince = r.now()
+			}
+			c.in = c.in[:len(c.in)+n]
+			c.lastRead = r.now()
+		}
+		switch res {
+		case recvMore:
+			continue
+		case recvEOF:
+			c.peerEOF = true
+		case recvFailed:
+			return stepAbort
+		}
+		break
 	}
-	n, err := unix.Read(c.fd, c.in[len(c.in):cap(c.in)])
-	if err == unix.EAGAIN || err == unix.EINTR {
-		return
-	}
-	if err != nil {
-		r.abort(c)
-		return
-	}
-	if n == 0 {
-		c.peerEOF = true
-		r.updateInterest(c)
-		r.process(c)
-		return
-	}
-	if !c.buffered() && c.partialSince == 0 {
-		c.partialSince = r.now()
-	}
-	c.in = c.in[:len(c.in)+n]
-	c.lastRead = r.now()
-	r.process(c)
+	return r.sendPending(c) // what reading produced over TLS: a KeyUpdate's reply, an alert
 }
 
 // makeRoom makes sure c.in has free capacity. The bytes a job in the pool is
@@ -80,23 +97,12 @@ func (r *Reactor) makeRoom(c *conn) bool {
 	return true
 }
 
-// next goes on with c after its output left: the requests already in its
-// buffer, and over TLS the ones crypto/tls decrypted or holds as ciphertext,
-// for which no epoll event will come.
-func (r *Reactor) next(c *conn) {
-	if c.tls != nil && !c.tls.handshaking {
-		r.pullTLS(c)
-		return
-	}
-	r.process(c)
-}
-
 // process turns the complete requests in c's buffer into one job and hands
 // it on. A connection has at most one job at a time, which keeps responses
 // in request order (DESIGN invariant 4).
-func (r *Reactor) process(c *conn) {
-	if c.job != nil || c.finishing || c.fd < 0 {
-		return
+func (r *Reactor) process(c *conn) step {
+	if c.state != stateReading || c.last {
+		return stepOn
 	}
 	if !c.buffered() {
 		c.partialSince = 0
@@ -105,11 +111,10 @@ func (r *Reactor) process(c *conn) {
 			c.in, c.start = nil, 0
 		}
 		if c.peerEOF || r.draining {
-			r.closeConn(c)
-			return
+			return stepClose
 		}
 		c.idleSince = r.now()
-		return
+		return stepOn
 	}
 
 	j := r.newJob(c)
@@ -127,121 +132,81 @@ func (r *Reactor) process(c *conn) {
 		req.TLS = c.tls != nil
 		var limit int64
 		if status == 0 {
-			limit, status = r.admit(req)
+			limit, status = r.handler.Admit(req)
 		}
-		raw := int(max(req.ContentLength, 0))
-		if status == 0 && req.Chunked {
-			var done bool
-			raw, done, status = r.scanChunked(c, pos, n, limit)
-			if status == 0 && !done {
-				r.awaitBody(c, req)
-				break
-			}
+		if status == 0 {
+			limit = min(limit, r.opts.MaxBody)
+			status = c.framing.Admit(req, limit)
+		}
+		raw, done := 0, false
+		if status == 0 {
+			raw, done, status = c.framing.Body(req, c.in[pos+n:], pos-c.start, n, limit)
 		}
 		if status != 0 {
 			req.Err = status
 			j.n++
 			pos = len(c.in) // the framing of what follows is unknown: drop it
-			c.finishing = true
+			c.last = true
 			break
 		}
-		if len(c.in)-pos < n+raw {
-			r.awaitBody(c, req) // makeRoom grows the buffer up to maxBuf
-			break
+		if !done {
+			if s := r.awaitBody(c, req); s != stepOn {
+				r.recycle(j)
+				return s
+			}
+			break // makeRoom grows the buffer up to maxBuf
 		}
-		req.Body = c.in[pos+n : pos+n+raw]
-		if req.Chunked {
-			req.Body = protocol.DecodeChunked(req.Body) // in place: these bytes are this request's
-		}
+		req.Body = c.framing.Take(req, c.in[pos+n:pos+n+raw])
 		pos += n + raw
 		j.n++
-		c.chunkAt, c.continued, c.bodySince = -1, false, 0
+		c.bodySince = 0
 		if c.served++; r.draining || (r.opts.MaxRequests > 0 && c.served >= r.opts.MaxRequests) {
 			req.Close = true // the response says Connection: close
 		}
 		if req.Close {
-			c.finishing = true // nothing after this request will be answered
+			c.last = true // nothing after this request will be answered
 			break
 		}
 	}
 
-	if c.fd < 0 { // cut while sending 100 Continue
-		r.recycle(j)
-		return
-	}
 	if j.n == 0 {
 		r.recycle(j)
 		if c.peerEOF {
-			r.reject(c, 400) // the client stopped mid-request
+			return r.reject(c, 400) // the client stopped mid-request
 		}
-		return
+		return stepOn
 	}
 	j.consumed = pos - c.start
-	if pos < len(c.in) && !c.finishing {
+	if pos < len(c.in) && !c.last {
 		c.partialSince = r.now() // the rest is the start of the next request
 	} else {
 		c.partialSince = 0
 	}
-	if c.finishing {
-		r.updateInterest(c)
-	}
 	r.dispatch(c, j)
-}
-
-// admit asks the route how large a body it takes and checks the request's
-// length and expectation before any of its body is read.
-func (r *Reactor) admit(req *protocol.Request) (int64, int) {
-	limit, status := r.handler.Admit(req)
-	if status != 0 {
-		return 0, status
-	}
-	limit = min(limit, r.opts.MaxBody)
-	if req.ContentLength > limit {
-		return 0, 413 // answered before reading the body
-	}
-	if r.opts.Expect && len(req.Expect) > 0 && !isContinue(req.Expect) {
-		return 0, 417
-	}
-	return limit, 0
-}
-
-func isContinue(v []byte) bool { return bytes.EqualFold(v, []byte("100-continue")) }
-
-// scanChunked continues the chunked body of the request whose head of n
-// bytes starts at pos. The scan resumes where the previous call stopped, as
-// long as it is the same request.
-func (r *Reactor) scanChunked(c *conn, pos, n int, limit int64) (raw int, done bool, status int) {
-	if at := pos - c.start; c.chunkAt != at {
-		c.chunk.Reset()
-		c.chunkAt = at
-	}
-	return c.chunk.Scan(c.in[pos+n:], limit, r.parser.Limits.MaxHeaderBytes-n)
+	return stepOn
 }
 
 // awaitBody notes that a request's head is in and its body is not: the body
-// timeout starts, and a client that asked sends the body after 100 Continue.
-func (r *Reactor) awaitBody(c *conn, req *protocol.Request) {
+// timeout starts, and a client that asked gets 100 Continue.
+func (r *Reactor) awaitBody(c *conn, req *protocol.Request) step {
 	if c.bodySince == 0 {
 		c.bodySince = r.now()
 	}
-	if r.opts.Expect && !c.continued && req.Minor == 1 && len(req.Expect) > 0 {
-		c.continued = true
-		// The socket has no output pending (no job is out), so this tiny
+	if c.framing.Continue(req) {
+		// No job is out, so the socket has no output pending and this tiny
 		// interim response fits its buffer; if it somehow does not, the
 		// connection's state is unknown and it is cut.
-		if c.tls != nil {
-			r.sendInterimTLS(c, continue100)
-		} else if n, err := unix.Write(c.fd, continue100); err != nil || n != len(continue100) {
-			r.abort(c)
+		if n, s := r.send(c, protocol.Continue100, false); n < len(protocol.Continue100) || s == stepAbort {
+			return stepAbort
 		}
 	}
+	return stepOn
 }
 
-var continue100 = []byte("HTTP/1.1 100 Continue\r\n\r\n")
-
-// reject answers c with a final error (timeouts, a request cut short) and
-// closes it afterwards.
-func (r *Reactor) reject(c *conn, status int) {
+// reject answers c with an error the reactor found itself (a timeout, a
+// request cut short, a full pool) and closes it afterwards. The reactor
+// encodes it: no handler is involved.
+func (r *Reactor) reject(c *conn, status int) step {
 	j := r.newJob(c)
 	j.arrived = r.now()
 	if c.partialSince != 0 {
@@ -251,26 +216,28 @@ func (r *Reactor) reject(c *conn, status int) {
 	req.Reset()
 	req.Err = status
 	j.n = 1
+	r.enc.Error(&j.out, req, status, nil)
 	j.consumed = len(c.in) - c.start
-	c.finishing = true
+	c.last = true
 	c.partialSince = 0
-	r.updateInterest(c)
-	r.dispatch(c, j)
+	c.job, c.state = j, stateQueued
+	r.inline = append(r.inline, j)
+	return stepOn
 }
 
 // drainLinger discards input after the last response, so that closing does
 // not turn unread bytes into a reset that destroys the response in flight.
-func (r *Reactor) drainLinger(c *conn) {
+func (r *Reactor) drainLinger(c *conn) step {
 	for i := 0; i < 4; i++ {
-		n, err := unix.Read(c.fd, r.scratch)
-		if err == unix.EAGAIN || err == unix.EINTR {
-			return
-		}
-		if err != nil || n == 0 {
-			r.closeConn(c)
-			return
+		n, res := readSocket(c.fd, r.scratch)
+		switch {
+		case res == recvEOF || res == recvFailed:
+			return stepClose
+		case n == 0:
+			return stepOn
 		}
 	}
+	return stepOn
 }
 
 func (r *Reactor) getBuf() []byte {

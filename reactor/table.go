@@ -21,7 +21,6 @@ func (t *table) alloc(fd int) *conn {
 		t.conns = append(t.conns, c)
 	}
 	c.fd = fd
-	c.chunkAt = -1
 	t.open++
 	return c
 }
@@ -30,7 +29,7 @@ func (t *table) alloc(fd int) *conn {
 // epoll event naming the old connection is recognised as stale.
 func (t *table) release(c *conn) {
 	c.gen++
-	c.fd = -1
+	c.fd, c.state = -1, stateClosed
 	t.free = append(t.free, c.slot)
 	t.open--
 }

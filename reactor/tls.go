@@ -52,15 +52,14 @@ func newTLSServer(o *TLSOptions) *tlsServer {
 // room reports whether another handshake may start.
 func (t *tlsServer) room() bool { return t.handshaking < t.max }
 
-// tlsConn is a connection's TLS state. During the handshake its goroutine
-// owns tc; once the reactor has seen the handshake end, only the reactor
-// touches it.
+// tlsConn is a connection's TLS state. During the handshake (stateHandshake)
+// its goroutine owns tc; once the reactor has seen the handshake end, only
+// the reactor touches it.
 type tlsConn struct {
-	mc          *memConn
-	tc          *tls.Conn
-	handshaking bool  // the reactor has not yet taken the handshake's result
-	err         error // the handshake's result, written before its done event
-	plainHTTP   bool  // the client spoke plain HTTP to the HTTPS port
+	mc        *memConn
+	tc        *tls.Conn
+	err       error // the handshake's result, written before its done event
+	plainHTTP bool  // the client spoke plain HTTP to the HTTPS port
 }
 
 // startHandshake runs crypto/tls's handshake for c on a goroutine of its
@@ -72,10 +71,10 @@ func (r *Reactor) startHandshake(c *conn, l *listener) {
 	if c.peer.IsValid() { // read for the access log; otherwise spare the syscall
 		remote = net.TCPAddrFromAddrPort(c.peer)
 	}
-	t := &tlsConn{handshaking: true}
+	t := &tlsConn{}
 	t.mc = newMemConn(l.addr, remote, func() { done.pushTLS(tlsEvent{id: id}) })
 	t.tc = tls.Server(t.mc, r.tls.config)
-	c.tls = t
+	c.tls, c.state = t, stateHandshake
 	r.tls.handshaking++
 	if !r.tls.room() {
 		r.pauseAccepting()
@@ -147,11 +146,11 @@ func (r *Reactor) handshakeEvent(ev tlsEvent) {
 		r.tls.handshaking--
 	}
 	c := r.table.byID(ev.id)
-	if c == nil || c.tls == nil || !c.tls.handshaking {
-		return // closed meanwhile, or output already sent with the end
+	if c == nil || c.state != stateHandshake {
+		return // closed meanwhile
 	}
 	if !ev.done {
-		r.sendCipher(c)
+		r.after(c, r.sendPending(c))
 		return
 	}
 	t := c.tls
@@ -161,216 +160,52 @@ func (r *Reactor) handshakeEvent(ev tlsEvent) {
 			// http:// sees what went wrong instead of an empty reply.
 			_, _ = unix.Write(c.fd, plainToTLS)
 		}
-		r.sendCipher(c) // the alert, if crypto/tls wrote one
-		if c.fd >= 0 {
-			r.closeConn(c)
-		}
+		r.sendPending(c) // the alert, if crypto/tls wrote one
+		r.after(c, stepClose)
 		return
 	}
-	t.handshaking = false
+	c.state = stateReading
 	t.mc.dataPhase()
 	c.idleSince = r.now()
-	if !r.sendCipher(c) && c.fd < 0 { // the end of the handshake, session tickets
+	if s := r.sendPending(c); s == stepAbort { // the end of the handshake, session tickets
+		r.after(c, s)
 		return
 	}
 	t.mc.release()
-	r.pullTLS(c) // the first request may already be here: no event will say so
-	if c.fd >= 0 {
-		r.schedule(c, r.deadline(c))
-	}
+	r.after(c, r.resume(c)) // the first request may already be here: no event will say so
 }
 
-// readTLS reads ciphertext from c's socket into its memConn; after the
-// handshake it decrypts what it can into c.in and parses it.
-func (r *Reactor) readTLS(c *conn) {
+// readCipher reads ciphertext from c's socket into its memConn. During the
+// handshake the handshake goroutine takes it; after, it is lent to
+// crypto/tls for resume to decrypt (ready), and settle keeps what is left.
+func (r *Reactor) readCipher(c *conn) (ready bool, s step) {
 	t := c.tls
-	if t.handshaking && t.mc.inputLen() > maxHandshakeInput {
-		r.abort(c) // far more than any handshake needs
-		return
+	handshaking := c.state == stateHandshake
+	if handshaking && t.mc.inputLen() > maxHandshakeInput {
+		return false, stepAbort // far more than any handshake needs
 	}
-	n, err := unix.Read(c.fd, r.scratch)
+	n, res := readSocket(c.fd, r.scratch)
 	switch {
-	case err == unix.EAGAIN || err == unix.EINTR:
-		return
-	case err != nil:
-		r.abort(c)
-		return
-	case n == 0:
+	case res == recvFailed:
+		return false, stepAbort
+	case res == recvEOF:
 		t.mc.peerClosed()
-		if t.handshaking {
+		if handshaking {
 			c.peerEOF = true // the handshake goroutine sees EOF and ends
-			r.updateInterest(c)
-			return
+			return false, stepOn
 		}
-	default:
-		c.lastRead = r.now()
-		if t.handshaking {
-			t.mc.feed(r.scratch[:n]) // the handshake goroutine reads it
-			r.kicked = true
-			return
-		}
-		t.mc.lend(r.scratch[:n])
+		return true, stepOn
+	case n == 0:
+		return false, stepOn
 	}
-	r.pullTLS(c)
-	if c.fd >= 0 {
-		t.mc.settle()
+	c.lastRead = r.now()
+	if handshaking {
+		t.mc.feed(r.scratch[:n]) // the handshake goroutine reads it
+		r.kicked = true
+		return false, stepOn
 	}
-}
-
-// pullTLS decrypts into c.in until crypto/tls has nothing more, sends what
-// reading produced (a KeyUpdate's reply, an alert) and parses the requests.
-func (r *Reactor) pullTLS(c *conn) {
-	for !c.peerEOF && !c.finishing {
-		if !r.makeRoom(c) {
-			if c.job == nil {
-				r.reject(c, 413)
-				return
-			}
-			c.paused = true // resumes when the job's output has left (next)
-			r.updateInterest(c)
-			break
-		}
-		n, err := c.tls.tc.Read(c.in[len(c.in):cap(c.in)])
-		if n > 0 {
-			if !c.buffered() && c.partialSince == 0 {
-				c.partialSince = r.now()
-			}
-			c.in = c.in[:len(c.in)+n]
-			c.lastRead = r.now()
-		}
-		if err == nil {
-			continue
-		}
-		if errors.Is(err, errWouldBlock) { // a comparison first: no reflection per read
-			break // would block: data used above, the rest comes with the next read
-		}
-		if errors.Is(err, io.EOF) {
-			c.peerEOF = true // close_notify, or EOF at a record boundary
-			r.updateInterest(c)
-			break
-		}
-		// A bad record, or a message the connection refuses (renegotiation):
-		// crypto/tls has queued an alert, and the session is unusable.
-		r.sendCipher(c)
-		if c.fd >= 0 {
-			r.abort(c)
-		}
-		return
-	}
-	if !r.sendCipher(c) && c.fd < 0 {
-		return
-	}
-	r.process(c)
-}
-
-// sendCipher writes c's pending ciphertext and reports whether all of it
-// left. On a full socket it waits for EPOLLOUT; on an error c is closed.
-func (r *Reactor) sendCipher(c *conn) bool {
-	for {
-		p := c.tls.mc.pending()
-		if len(p) == 0 {
-			return true
-		}
-		n, err := unix.Write(c.fd, p)
-		if n > 0 {
-			c.tls.mc.consumed(n)
-			c.lastWrite = r.now()
-		}
-		switch {
-		case err == unix.EINTR:
-		case err == unix.EAGAIN || (err == nil && n < len(p)):
-			r.waitWritable(c)
-			return false
-		case err != nil:
-			r.abort(c)
-			return false
-		}
-	}
-}
-
-// writableTLS sends output that no job owns (handshake records, KeyUpdate
-// replies) once the socket has room again.
-func (r *Reactor) writableTLS(c *conn) {
-	if r.sendCipher(c) && c.fd >= 0 {
-		c.wantOut = false
-		r.updateInterest(c)
-	}
-}
-
-// flushTLS is flush for a TLS connection. Plaintext is encrypted in slices
-// of at most tlsSlice, and only once the previous ciphertext has left, so a
-// client that reads slowly holds no more than a slice beyond its socket
-// buffer. Files are read slice by slice (no sendfile through TLS), pulled
-// by EPOLLOUT like sendfile is.
-func (r *Reactor) flushTLS(c *conn) {
-	j, t := c.job, c.tls
-	if !r.sendCipher(c) {
-		return
-	}
-	items := j.out.Items
-	budget := int64(sendBudget)
-	for j.cur < len(items) {
-		it := &items[j.cur]
-		var p []byte
-		switch {
-		case j.pos < it.Body.End:
-			end, _ := regionEnd(items, j.cur, len(j.out.Buf))
-			end = min(end, j.pos+tlsSlice)
-			p = j.out.Buf[j.pos:end]
-			j.pos = end
-		case it.HasFile && j.fileSent < it.File.Len:
-			if budget <= 0 {
-				r.waitWritable(c) // level-triggered: we come back next turn
-				return
-			}
-			want := int(min(it.File.Len-j.fileSent, tlsSlice))
-			n, err := unix.Pread(it.File.Fd, r.tls.buf[:want], it.File.Off+j.fileSent)
-			if err == unix.EINTR {
-				continue
-			}
-			if err != nil || n <= 0 {
-				r.abort(c) // the file shrank or failed; its length is already promised
-				return
-			}
-			p = r.tls.buf[:n]
-			j.fileSent += int64(n)
-			budget -= int64(n)
-		default:
-			if !r.itemSent(c, j, it) {
-				return
-			}
-			continue
-		}
-		if _, err := t.tc.Write(p); err != nil {
-			r.abort(c)
-			return
-		}
-		if !r.sendCipher(c) {
-			return
-		}
-	}
-	r.jobSent(c, j)
-}
-
-// sendInterimTLS sends a short interim response (100 Continue) through TLS.
-func (r *Reactor) sendInterimTLS(c *conn, p []byte) {
-	if _, err := c.tls.tc.Write(p); err != nil {
-		r.abort(c)
-		return
-	}
-	r.sendCipher(c)
-}
-
-// closeNotify sends close_notify before the write side is shut, so the
-// client can tell the end of the responses from a cut. It reports false
-// when the connection was closed instead.
-func (r *Reactor) closeNotify(c *conn) bool {
-	if c.tls.handshaking {
-		return true
-	}
-	_ = c.tls.tc.CloseWrite()
-	r.sendCipher(c) // everything before has left, so these few bytes fit
-	return c.fd >= 0
+	t.mc.lend(r.scratch[:n])
+	return true, stepOn
 }
 
 //go:noinline

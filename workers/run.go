@@ -16,7 +16,7 @@ type Handler interface {
 	// status to answer without reading the body. It must not block.
 	Admit(req *protocol.Request) (maxBody int64, status int)
 	// Serve appends exactly one response for req to out. It runs on a
-	// worker and may block.
+	// worker and may block. It never sees a request the reactor rejected.
 	Serve(req *protocol.Request, out *protocol.Batch)
 }
 
@@ -35,6 +35,12 @@ func Serve(h Handler, enc *protocol.Encoder, reqs []protocol.Request, out *proto
 // A panicking handler costs its client a 500 and a closed connection, never
 // the server or the connection's place in the reactor.
 func serveOne(h Handler, enc *protocol.Encoder, req *protocol.Request, out *protocol.Batch) (more bool) {
+	if req.Err != 0 {
+		// An error the reactor found (bad framing, a body too large): the
+		// protocol encodes it, no route is involved, and the connection closes.
+		enc.Error(out, req, req.Err, nil)
+		return false
+	}
 	before := len(out.Items)
 	defer func() {
 		if p := recover(); p != nil {

@@ -1,5 +1,8 @@
 package reactor
 
+// The socket system calls the reactor makes, apart from reads, writes and
+// sendfile on connections (transport.go) and epoll (poller_linux.go).
+
 import (
 	"fmt"
 	"net"
@@ -53,7 +56,8 @@ func listen(addr string, port int, backlog int) (int, *net.TCPAddr, error) {
 }
 
 // accept takes one pending connection without asking for the peer address,
-// which would cost an allocation per connection.
+// which would cost an allocation per connection. Nagle is off: responses
+// leave whole, and a small one must not wait for the client's ACK.
 func accept(lfd int) (int, error) {
 	for {
 		nfd, _, errno := unix.Syscall6(unix.SYS_ACCEPT4, uintptr(lfd), 0, 0,
@@ -64,6 +68,7 @@ func accept(lfd int) (int, error) {
 		if errno != 0 {
 			return -1, errno
 		}
+		_ = unix.SetsockoptInt(int(nfd), unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 		return int(nfd), nil
 	}
 }
@@ -109,53 +114,12 @@ func addrPort(sa unix.Sockaddr) (netip.AddrPort, bool) {
 	return netip.AddrPort{}, false
 }
 
-// listener is one listening socket. Connections from the TLS one go through
-// crypto/tls before their requests are parsed.
-type listener struct {
-	fd     int
-	addr   *net.TCPAddr
-	tls    bool
-	active bool // EPOLLIN is registered: accepting
-}
-
-// openListeners opens the plain listener (or adopts the socket the service
-// manager passed) and the HTTPS one, as the options ask.
-func (r *Reactor) openListeners() error {
-	o := &r.opts
-	if !o.NoPlain {
-		var l listener
-		var err error
-		if o.ListenFd > 0 {
-			l.fd, l.addr, err = adopt(o.ListenFd)
-		} else {
-			l.fd, l.addr, err = listen(o.Addr, o.Port, o.Backlog)
-		}
-		if err != nil {
-			return err
-		}
-		r.lis = append(r.lis, l)
+// peerOf reads the client's address for the access log.
+func peerOf(fd int) netip.AddrPort {
+	sa, err := unix.Getpeername(fd)
+	if err != nil {
+		return netip.AddrPort{}
 	}
-	if o.TLS != nil {
-		fd, addr, err := listen(o.TLS.Addr, o.TLS.Port, o.Backlog)
-		if err != nil {
-			return fmt.Errorf("https listener: %w", err)
-		}
-		r.lis = append(r.lis, listener{fd: fd, addr: addr, tls: true})
-		r.tls = newTLSServer(o.TLS)
-	}
-	return nil
-}
-
-// setAccepting turns accepting on one listener on or off.
-func (r *Reactor) setAccepting(i int, on bool) {
-	l := &r.lis[i]
-	if l.fd < 0 || l.active == on {
-		return
-	}
-	var ev uint32
-	if on {
-		ev = unix.EPOLLIN
-	}
-	r.poll.mod(l.fd, ev, slotListener-int32(i), 0)
-	l.active = on
+	ap, _ := addrPort(sa)
+	return ap
 }

@@ -1,6 +1,61 @@
 package reactor
 
-import "http_server/workers"
+import (
+	"http_server/protocol"
+	"http_server/workers"
+)
+
+// Jobs out to the pool and back: a connection's complete requests leave as
+// one job, a worker answers them, and the completion queue brings the job
+// back to be written.
+
+// job carries the complete requests of one connection to a worker and their
+// responses back. While it is in the pool the worker owns it; once it is
+// back, the reactor writes its responses and recycles it. Only the
+// connection id links it to its connection, so a job that outlives its
+// connection can never touch another client's (DESIGN invariant 2).
+type job struct {
+	r        *Reactor
+	id       uint64
+	reqs     []protocol.Request
+	n        int
+	consumed int   // bytes of the connection's buffer these requests span
+	arrived  int64 // reactor clock when the first request's first byte came
+	out      protocol.Batch
+
+	// write cursor, reactor only
+	pos      int   // bytes of out.Buf written
+	cur      int   // first item not yet completely written
+	fileSent int64 // bytes of items[cur]'s file sent
+
+	run func() // the pool task, bound once so submitting allocates nothing
+}
+
+// next returns a reset request slot at the end of the batch.
+func (j *job) next() *protocol.Request {
+	if j.n == len(j.reqs) {
+		j.reqs = append(j.reqs, protocol.Request{})
+	}
+	return &j.reqs[j.n]
+}
+
+// serve answers the job's requests; on a worker, or inline without a pool.
+func (j *job) serve() {
+	workers.Serve(j.r.handler, j.r.enc, j.reqs[:j.n], &j.out)
+}
+
+// reset closes every file the job still owns and clears it for reuse.
+func (j *job) reset() {
+	for k := range j.out.Items {
+		workers.CloseFile(&j.out.Items[k])
+	}
+	j.out.Reset()
+	for i := 0; i < j.n; i++ {
+		j.reqs[i].Body = nil
+	}
+	j.id, j.n, j.consumed = 0, 0, 0
+	j.pos, j.cur, j.fileSent = 0, 0, 0
+}
 
 // newJob takes a recycled job (or makes one) for connection c.
 func (r *Reactor) newJob(c *conn) *job {
@@ -32,7 +87,7 @@ func (r *Reactor) recycle(j *job) {
 // dispatch hands j to the pool without blocking. When the pool's queue is
 // full the connection stops reading and waits its turn: nothing is dropped.
 func (r *Reactor) dispatch(c *conn, j *job) {
-	c.job, c.queued = j, true
+	c.job, c.state = j, stateQueued
 	if r.pool == nil || (j.n == 1 && j.reqs[0].Err != 0) {
 		j.serve() // no pool, or only an error to encode: no blocking work
 		r.inline = append(r.inline, j)
@@ -43,16 +98,15 @@ func (r *Reactor) dispatch(c *conn, j *job) {
 		return
 	}
 	r.stats.QueueFull.Add(1)
-	c.stalled, c.paused, c.stalledSince = true, true, r.now()
+	c.state, c.stalledSince = stateStalled, r.now()
 	r.stalled = append(r.stalled, c.id())
-	r.updateInterest(c)
 }
 
 // retryStalled resubmits waiting jobs, oldest first, until the pool refuses.
 func (r *Reactor) retryStalled() {
 	for len(r.stalled) > 0 {
 		c := r.table.byID(r.stalled[0])
-		if c == nil || !c.stalled {
+		if c == nil || c.state != stateStalled {
 			r.stalled = r.stalled[1:]
 			continue
 		}
@@ -61,11 +115,8 @@ func (r *Reactor) retryStalled() {
 		}
 		r.inflight++
 		r.stalled = r.stalled[1:]
-		c.stalled = false
-		if c.paused && len(c.in) < cap(c.in) {
-			c.paused = false
-			r.updateInterest(c)
-		}
+		c.state = stateQueued
+		r.updateInterest(c) // reading resumes while the job runs
 	}
 	if cap(r.stalled) > 1024 && len(r.stalled) == 0 {
 		r.stalled = nil
@@ -104,11 +155,8 @@ func (r *Reactor) finish(j *job) {
 		r.recycle(j)
 		return
 	}
-	c.queued = false
+	c.state = stateWriting
 	c.start += j.consumed
 	c.lastWrite = r.now() // the write-stall clock starts with the output
-	r.flush(c)
-	if c.fd >= 0 {
-		r.schedule(c, r.deadline(c))
-	}
+	r.after(c, r.flush(c))
 }

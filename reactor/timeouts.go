@@ -1,6 +1,13 @@
 package reactor
 
-import "container/heap"
+import (
+	"container/heap"
+	"time"
+)
+
+// Timeouts: each connection's next deadline follows from its state
+// (deadline), a lazy min-heap wakes the loop for the earliest one, and
+// timeout decides what a passed deadline costs the connection.
 
 // timerEntry asks the reactor to look at a connection at a given time.
 type timerEntry struct {
@@ -73,6 +80,55 @@ func (r *Reactor) expire() {
 			r.schedule(c, at)
 			continue
 		}
-		r.timeout(c)
+		r.after(c, r.timeout(c))
 	}
+}
+
+// deadline is when c must next be looked at, from its state (0: never).
+func (r *Reactor) deadline(c *conn) int64 {
+	o := &r.opts
+	switch c.state {
+	case stateLingering:
+		return c.lingerSince + int64(o.LingerTimeout)
+	case stateHandshake:
+		// The handshake's context ends it first; this is the backstop.
+		return c.idleSince + int64(r.tls.timeout) + int64(time.Second)
+	case stateStalled:
+		return c.stalledSince + int64(o.QueueTimeout)
+	case stateQueued:
+		return 0 // a worker has it; the pool is not subject to client timeouts
+	}
+	if c.blocked { // writing, or TLS records that no job owns
+		return c.lastWrite + int64(o.WriteTimeout)
+	}
+	switch {
+	case c.state == stateWriting:
+		return 0
+	case c.partialSince != 0:
+		at := c.partialSince + int64(o.HeaderTimeout)
+		if c.bodySince != 0 {
+			at = c.bodySince + int64(o.BodyTimeout)
+		}
+		if o.SilenceTimeout > 0 {
+			at = min(at, c.lastRead+int64(o.SilenceTimeout))
+		}
+		return at
+	}
+	return c.idleSince + int64(o.IdleTimeout)
+}
+
+// timeout decides what a passed deadline costs c.
+func (r *Reactor) timeout(c *conn) step {
+	r.stats.TimedOut.Add(1)
+	switch {
+	case c.state == stateStalled:
+		// Waited too long for room in the pool: 503, and the client may
+		// retry. Its job never ran, so nothing of it reached a worker.
+		r.recycle(c.job)
+		c.job, c.state = nil, stateReading
+		return r.reject(c, 503)
+	case c.state == stateReading && c.partialSince != 0 && !c.peerEOF:
+		return r.reject(c, 408)
+	}
+	return stepAbort // idle, a stalled writer, a handshake or a lingering close that took too long
 }
