@@ -18,7 +18,7 @@ func newTestRouter(t *testing.T, compat protocol.Compat) *Router {
 	must(t, err)
 	t.Cleanup(files.Close)
 	rt, err := NewRouter(Config{Files: files, Compat: compat, WriteLimit: 1024,
-		Encoder: &protocol.Encoder{Compat: compat, Server: "t"}, Stats: stats.New()})
+		Encoder: &protocol.Encoder{Compat: compat, Server: "t"}, Stats: stats.New(RouteNames()...)})
 	must(t, err)
 	return rt
 }
