@@ -33,11 +33,12 @@ type Config struct {
 // it is read and ignored, as RFC 9110 allows.
 const discardLimit = 64 << 10
 
-// Router answers every request; it implements reactor.Handler.
+// Router answers every request; it implements workers.Handler.
 type Router struct {
-	cfg   Config
-	enc   *protocol.Encoder
-	store *store
+	cfg    Config
+	enc    *protocol.Encoder
+	store  *store
+	routes []*route // the table's routes this router answers
 }
 
 // NewRouter builds the routes, loading the /write value from the state
@@ -47,151 +48,86 @@ func NewRouter(cfg Config) (*Router, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Router{cfg: cfg, enc: cfg.Encoder, store: st}, nil
+	rt := &Router{cfg: cfg, enc: cfg.Encoder, store: st}
+	for _, r := range routes {
+		if r.path == MetricsPath && cfg.Metrics == nil {
+			continue // metrics are served elsewhere or not at all: the path is a file
+		}
+		rt.routes = append(rt.routes, r)
+	}
+	return rt, nil
+}
+
+// routeFor finds the route for path; a path no route claims is a file.
+func (rt *Router) routeFor(path []byte) *route {
+	for _, r := range rt.routes {
+		if string(path) == r.path {
+			return r
+		}
+	}
+	return fileRoute
 }
 
 // Admit tells the reactor how large a body the request's route accepts.
 func (rt *Router) Admit(req *protocol.Request) (int64, int) {
-	if req.PathIs("/write") {
+	switch {
+	case rt.routeFor(req.Path).takesBody:
 		return rt.cfg.WriteLimit, 0
+	case rt.cfg.Compat == protocol.Modern:
+		return discardLimit, 0
+	case req.IsMethod("POST"):
+		return 0, 400 // the C server took POST only where it kept the body (/write)
 	}
-	if rt.cfg.Compat == protocol.Classic {
-		if req.IsMethod("POST") {
-			return 0, 400 // the C server took POST on /write only
-		}
-		return 0, 0
-	}
-	return discardLimit, 0
+	return 0, 0
 }
 
 // Serve answers one request into out, and tags the response with its
-// route for the metrics.
+// route for the metrics. Requests the reactor rejected (req.Err) never get
+// here: workers.Serve encodes them.
 func (rt *Router) Serve(req *protocol.Request, out *protocol.Batch) {
+	r := rt.routeFor(req.Path)
 	n := len(out.Items)
-	defer func() {
-		if len(out.Items) > n {
-			out.Items[n].Route = uint8(routeOf(req))
-		}
-	}()
 	switch {
-	case req.Err != 0:
-		rt.fail(req, out, req.Err)
 	case rt.cfg.HTTPSPort != 0 && !req.TLS:
 		rt.toHTTPS(req, out)
 	case rt.cfg.Compat == protocol.Classic:
-		rt.serveClassic(req, out)
+		rt.serveClassic(r, req, out)
 	default:
-		rt.serveModern(req, out)
+		rt.serveModern(r, req, out)
+	}
+	if len(out.Items) > n {
+		out.Items[n].Route = uint8(r.id)
 	}
 }
-
-var (
-	allowRead   = []protocol.Field{{Name: "Allow", Value: "GET, HEAD"}}
-	allowWrite  = []protocol.Field{{Name: "Allow", Value: "POST"}}
-	allowServer = []protocol.Field{{Name: "Allow", Value: "GET, HEAD, POST, OPTIONS"}}
-	pong        = []byte("pong")
-)
 
 const textPlain = "text/plain; charset=utf-8"
 
 // MetricsContentType is the Prometheus text exposition format.
 const MetricsContentType = "text/plain; version=0.0.4; charset=utf-8"
 
-func (rt *Router) serveModern(req *protocol.Request, out *protocol.Batch) {
-	read := req.IsMethod("GET") || req.IsMethod("HEAD")
-	switch string(req.Path) {
-	case "*": // OPTIONS * asks what the server supports
-		rt.enc.Encode(out, req, &protocol.Reply{Status: 200, Fields: allowServer})
-	case "/ping":
-		if !read {
-			rt.notAllowed(req, out, allowRead)
-			return
-		}
-		rt.text(req, out, pong)
-	case "/echo":
-		if !read {
-			rt.notAllowed(req, out, allowRead)
-			return
-		}
-		rt.text(req, out, req.HeaderBlock)
-	case "/read":
-		if !read {
-			rt.notAllowed(req, out, allowRead)
-			return
-		}
-		rt.text(req, out, rt.store.load())
-	case "/write":
-		if !req.IsMethod("POST") {
-			rt.notAllowed(req, out, allowWrite)
-			return
-		}
-		if req.ContentLength < 0 && !req.Chunked {
-			rt.fail(req, out, 411)
-			return
-		}
-		rt.write(req, out)
-	case "/stats":
-		if !read {
-			rt.notAllowed(req, out, allowRead)
-			return
-		}
-		rt.stats(req, out)
-	case "/metrics":
-		if rt.cfg.Metrics == nil {
-			rt.serveFile(req, out) // metrics are off here: the path is a file like any other
-			return
-		}
-		if !read {
-			rt.notAllowed(req, out, allowRead)
-			return
-		}
-		var b bytes.Buffer
-		rt.cfg.Metrics.Write(&b)
-		rt.enc.Encode(out, req, &protocol.Reply{Status: 200, ContentType: MetricsContentType, Body: b.Bytes()})
-	default:
-		if !read {
-			rt.notAllowed(req, out, allowRead)
-			return
-		}
-		rt.serveFile(req, out)
+// serveModern answers the route's methods and 405 for the others.
+func (rt *Router) serveModern(r *route, req *protocol.Request, out *protocol.Batch) {
+	if !r.answers(req) {
+		rt.enc.Error(out, req, 405, r.allow)
+		return
 	}
+	r.modern(rt, req, out)
 }
 
 // serveClassic keeps the C server's rules: GET or POST, HTTP/1.1 only,
-// POST on /write only, everything else a file in the current directory.
-func (rt *Router) serveClassic(req *protocol.Request, out *protocol.Batch) {
+// POST only on a route that takes a body (/write), a file in the current
+// directory where the C server had no route.
+func (rt *Router) serveClassic(r *route, req *protocol.Request, out *protocol.Batch) {
 	get, post := req.IsMethod("GET"), req.IsMethod("POST")
-	if (!get && !post) || req.Minor != 1 {
+	switch {
+	case (!get && !post) || req.Minor != 1:
 		rt.fail(req, out, 400)
-		return
-	}
-	if post {
-		if !req.PathIs("/write") {
-			rt.fail(req, out, 400)
-			return
-		}
-		if req.ContentLength < 0 {
-			rt.fail(req, out, 400)
-			return
-		}
-		rt.write(req, out)
-		return
-	}
-	switch string(req.Path) {
-	case "/ping":
-		rt.text(req, out, pong)
-	case "/echo":
-		if len(req.HeaderBlock) > 1024 {
-			rt.fail(req, out, 413)
-			return
-		}
-		rt.text(req, out, req.HeaderBlock)
-	case "/read":
-		rt.text(req, out, rt.store.load())
-	case "/stats":
-		rt.stats(req, out)
-	default:
+	case post && !r.takesBody:
+		rt.fail(req, out, 400) // Admit has refused it already; kept for callers that skip Admit
+	case r.classic == nil:
 		rt.serveClassicFile(req, out)
+	default:
+		r.classic(rt, req, out)
 	}
 }
 
@@ -211,37 +147,9 @@ func (rt *Router) text(req *protocol.Request, out *protocol.Batch, body []byte) 
 	rt.enc.Encode(out, req, &protocol.Reply{Status: 200, ContentType: textPlain, Body: body})
 }
 
-func (rt *Router) notAllowed(req *protocol.Request, out *protocol.Batch, allow []protocol.Field) {
-	rt.enc.Error(out, req, 405, allow)
-}
-
 // fail answers an error status.
 func (rt *Router) fail(req *protocol.Request, out *protocol.Batch, status int) {
 	rt.enc.Error(out, req, status, nil)
-}
-
-// routeOf names the route a request went to.
-func routeOf(req *protocol.Request) stats.Route {
-	if req.Err != 0 {
-		return stats.RouteOther
-	}
-	switch string(req.Path) {
-	case "/ping":
-		return stats.RoutePing
-	case "/echo":
-		return stats.RouteEcho
-	case "/write":
-		return stats.RouteWrite
-	case "/read":
-		return stats.RouteRead
-	case "/stats":
-		return stats.RouteStats
-	case "/metrics":
-		return stats.RouteMetrics
-	case "*":
-		return stats.RouteOther
-	}
-	return stats.RouteFile
 }
 
 // wantsJSON: Accept names application/json, or the query says format=json.

@@ -10,6 +10,7 @@ import (
 
 	"http_server/protocol"
 	"http_server/stats"
+	"http_server/workers"
 )
 
 func newTestRouter(t *testing.T, compat protocol.Compat) *Router {
@@ -18,7 +19,7 @@ func newTestRouter(t *testing.T, compat protocol.Compat) *Router {
 	must(t, err)
 	t.Cleanup(files.Close)
 	rt, err := NewRouter(Config{Files: files, Compat: compat, WriteLimit: 1024,
-		Encoder: &protocol.Encoder{Compat: compat, Server: "t"}, Stats: stats.New()})
+		Encoder: &protocol.Encoder{Compat: compat, Server: "t"}, Stats: stats.New(RouteNames()...)})
 	must(t, err)
 	return rt
 }
@@ -46,7 +47,7 @@ func serve(t *testing.T, rt *Router, raw string) (protocol.Item, string) {
 	}
 	req.Err = status
 	var b protocol.Batch
-	rt.Serve(&req, &b)
+	workers.Serve(rt, rt.enc, []protocol.Request{req}, &b) // as on a worker: rejected requests never reach the router
 	if len(b.Items) != 1 {
 		t.Fatalf("%d items for one request", len(b.Items))
 	}

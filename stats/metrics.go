@@ -16,23 +16,32 @@ import (
 // up front, so recording one allocates nothing.
 type Metrics struct {
 	set      *metrics.Set
-	requests [numRoutes][6]*metrics.Counter // by route and status class (1xx..5xx; 0: other)
-	errors   map[int]*metrics.Counter       // error responses by status code
+	requests [][6]*metrics.Counter    // by Route and status class (1xx..5xx; 0 unused)
+	errors   map[int]*metrics.Counter // error responses by status code
 	bytesOut *metrics.Counter
 	latency  *metrics.PrometheusHistogram
 }
+
+// maxRoutes is how many names a Route can number after RouteOther.
+const maxRoutes = 255
 
 // latencyBuckets run from 100 µs to 60 s: small routes answer in
 // microseconds, downloads take seconds.
 var latencyBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
 	0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}
 
-func newMetrics() *Metrics {
+// newMetrics creates the series; routes name Route 1, 2, ... (see New).
+func newMetrics(routes []string) *Metrics {
+	if len(routes) > maxRoutes {
+		panic(fmt.Sprintf("stats: %d route names, at most %d fit in a Route", len(routes), maxRoutes))
+	}
 	metrics.ExposeMetadata(true) // # HELP and # TYPE lines, as Prometheus parsers expect
 	m := &Metrics{set: metrics.NewSet(), errors: map[int]*metrics.Counter{}}
-	for r := Route(0); r < numRoutes; r++ {
+	names := append([]string{otherName}, routes...) // names[r] labels Route r
+	m.requests = make([][6]*metrics.Counter, len(names))
+	for r, name := range names {
 		for class := 1; class <= 5; class++ {
-			m.requests[r][class] = m.set.NewCounter(fmt.Sprintf(`http_server_responses_total{route=%q,code="%dxx"}`, r, class))
+			m.requests[r][class] = m.set.NewCounter(fmt.Sprintf(`http_server_responses_total{route=%q,code="%dxx"}`, name, class))
 		}
 	}
 	for _, s := range protocol.Statuses { // the statuses this server sends; others count as "other"
@@ -49,8 +58,11 @@ func newMetrics() *Metrics {
 // record counts one response. Called by the reactor as the response leaves.
 func (m *Metrics) record(route Route, status int, bytes int64, latency time.Duration) {
 	class := status / 100
-	if class < 1 || class > 5 || route >= numRoutes {
+	if class < 1 || class > 5 {
 		class, route = 5, RouteOther
+	}
+	if int(route) >= len(m.requests) {
+		route = RouteOther // a number New was given no name for
 	}
 	m.requests[route][class].Inc()
 	if status >= 400 {

@@ -1,26 +1,14 @@
 package stats
 
-// Route names the handler that produced a response, for the metrics. The
-// workers set it on each reply; the reactor passes it through unread.
+// Route is the route that produced a response, for the metrics: a small
+// number the workers set on each reply and the reactor passes through
+// unread. Route n (n >= 1) is the nth name given to New; the names come from
+// the route table in handlers/.
 type Route uint8
 
-const (
-	RouteOther   Route = iota // errors the reactor answers itself, OPTIONS *
-	RoutePing                 // /ping
-	RouteEcho                 // /echo
-	RouteWrite                // /write
-	RouteRead                 // /read
-	RouteStats                // /stats
-	RouteMetrics              // /metrics
-	RouteFile                 // static files
-	numRoutes
-)
+// RouteOther counts the responses without a named route: the errors the
+// reactor answers itself, and OPTIONS *, which the route table leaves unnamed.
+const RouteOther Route = 0
 
-var routeNames = [numRoutes]string{"other", "ping", "echo", "write", "read", "stats", "metrics", "file"}
-
-func (r Route) String() string {
-	if r < numRoutes {
-		return routeNames[r]
-	}
-	return "other"
-}
+// otherName labels RouteOther's series.
+const otherName = "other"

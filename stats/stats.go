@@ -35,9 +35,12 @@ type Counters struct {
 	TLS TLSCounters
 }
 
-// New returns counters with their Prometheus series.
-func New() *Counters {
-	c := &Counters{metrics: newMetrics()}
+// New returns counters with their Prometheus series. routes are the metrics'
+// route labels for Route 1, 2, ... in order; every series is created here,
+// so that counting a response allocates nothing. Responses tagged RouteOther
+// or a number without a name count as "other".
+func New(routes ...string) *Counters {
+	c := &Counters{metrics: newMetrics(routes)}
 	c.registerCounters()
 	return c
 }

@@ -171,7 +171,7 @@ func start(cfg *config) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	counters := stats.New()
+	counters := stats.New(handlers.RouteNames()...) // the metrics' route labels come from the route table
 	enc := &protocol.Encoder{Compat: cfg.compat, Server: "http_server"}
 	var pool *workers.Pool
 	if cfg.workers > 0 {

@@ -22,7 +22,7 @@ func serveMetrics(addr string, m *stats.Metrics, pprofOn bool) (string, error) {
 		return "", fmt.Errorf("--metrics-addr: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET "+handlers.MetricsPath, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", handlers.MetricsContentType)
 		m.Write(w)
 	})
@@ -35,5 +35,5 @@ func serveMetrics(addr string, m *stats.Metrics, pprofOn bool) (string, error) {
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(l)
-	return "http://" + l.Addr().String() + "/metrics", nil
+	return "http://" + l.Addr().String() + handlers.MetricsPath, nil
 }
