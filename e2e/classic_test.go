@@ -93,10 +93,9 @@ func TestE2EClassicExactBytes(t *testing.T) {
 		{"empty connection, half-closed", "", true, ""},
 	})
 
-	// Paths that leave the root: 404 (or 400), never the secret.
-	for _, p := range []string{"/../secret.txt", "/%2e%2e/secret.txt", "/a/../../secret.txt",
-		"/sub/../../secret.txt", "/..%2fsecret.txt", "/link-out", "/linkdir-out/secret.txt",
-		"/../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/a/../../x"} {
+	// Paths that leave the root: 404 (or 400), never the secret (the full
+	// list is the handlers package's TestPathTraversalClassic).
+	for _, p := range []string{"/%2e%2e/secret.txt", "/link-out", "/../etc/passwd"} {
 		got := exchange(t, s.Addr, "GET "+p+" HTTP/1.1\r\n\r\n", false)
 		if string(got) != classic404 && string(got) != classic400 {
 			t.Errorf("GET %s: %q, want exactly the 404 (or 400) bytes", p, clip(got))

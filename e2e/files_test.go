@@ -12,7 +12,7 @@ import (
 )
 
 // TestE2EFilesStatic: regular files, index.html, directories without one,
-// missing files, HEAD, and every way out of the root (modern mode).
+// missing files, HEAD, and ways out of the root (modern mode).
 func TestE2EFilesStatic(t *testing.T) {
 	tr := makeTree(t)
 	tr.Add(t, "with space.txt", []byte("spaced name\n"))
@@ -79,12 +79,10 @@ func TestE2EFilesStatic(t *testing.T) {
 		t.Errorf("GET / without index.html: %d, want 404", resp.StatusCode)
 	}
 
-	// Leaving the root: raw, so that no client cleans the path first.
-	strict := []string{"/../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/a/../../x",
-		"/../secret.txt", "/%2e%2e/secret.txt", "/sub/../../secret.txt"}
-	loose := []string{"/..%2fsecret.txt", "/%2e%2e%2fsecret.txt", "/sub/%2e%2e/%2e%2e/secret.txt",
-		"/./../secret.txt", "//../secret.txt", "/..\\secret.txt", "/%2E%2E/secret.txt",
-		"/link-out", "/linkdir-out/secret.txt", "/linkdir-out/root/hello.txt/../../secret.txt"}
+	// Leaving the root: raw, so that no client cleans the path first. The
+	// full lists are the handlers package's TestPathTraversalDefault.
+	strict := []string{"/../etc/passwd", "/%2e%2e/secret.txt"}
+	loose := []string{"/..%2fsecret.txt", "/link-out"}
 	for i, p := range append(strict, loose...) {
 		r := sendOne(t, s.Addr, "GET "+p+" HTTP/1.1\r\nHost: e2e\r\nConnection: close\r\n\r\n")
 		if i < len(strict) {

@@ -160,16 +160,8 @@ func makeStaticFixture(t testing.TB) *staticFixture {
 	f.Add(t, "r.bin", randomBytes(t, 1000))
 	f.Add(t, "empty.bin", nil)
 	for name, body := range map[string]string{
-		"page.html":       "<!doctype html><title>p</title>\n",
-		"style.css":       "body{color:red}\n",
-		"app.js":          "console.log(1)\n",
-		"data.json":       `{"a":1}` + "\n",
-		"img.svg":         `<svg xmlns="http://www.w3.org/2000/svg"/>` + "\n",
-		"doc.xml":         "<a/>\n",
-		"table.csv":       "a,b\n1,2\n",
-		"pic.png":         "\x89PNG\r\n\x1a\nnot really\n",
-		"blob.e2eunknown": "\x00\x01\x02unknown\n",
-		"noext":           "no extension\n",
+		"data.json": `{"a":1}` + "\n",
+		"noext":     "no extension\n",
 	} {
 		f.Add(t, name, []byte(body))
 	}
@@ -252,26 +244,19 @@ func checkContentType(t testing.TB, what, got, want string) {
 // TestE2EStaticFileHeaders: every file response carries its type (from the
 // extension; charset=utf-8 for text), its length, Accept-Ranges, a strong
 // ETag, Last-Modified (the mtime to the second) and nosniff; HEAD carries
-// the same fields and no body; the ETag is stable across requests.
+// the same fields and no body; the ETag is stable across requests. The
+// type of every extension is the handlers package's TestContentType; here
+// a few files show it reaches the wire.
 func TestE2EStaticFileHeaders(t *testing.T) {
 	f := makeStaticFixture(t)
 	s := startServer(t, serverOptions{Root: f.Root})
 
 	types := map[string]string{
-		"hello.txt":       "text/plain; charset=utf-8",
-		"page.html":       "text/html; charset=utf-8",
-		"style.css":       "text/css; charset=utf-8",
-		"app.js":          "text/javascript; charset=utf-8",
-		"doc.xml":         "text/xml; charset=utf-8",
-		"table.csv":       "text/csv; charset=utf-8",
-		"data.json":       "application/json",
-		"img.svg":         "image/svg+xml",
-		"pic.png":         "image/png",
-		"blob.e2eunknown": "application/octet-stream",
-		"noext":           "application/octet-stream",
-		"r.bin":           "application/octet-stream",
-		"empty.bin":       "application/octet-stream",
-		"sub/page.txt":    "text/plain; charset=utf-8",
+		"hello.txt":    "text/plain; charset=utf-8",
+		"data.json":    "application/json",
+		"noext":        "application/octet-stream",
+		"empty.bin":    "application/octet-stream",
+		"sub/page.txt": "text/plain; charset=utf-8",
 	}
 	etags := map[string]string{}
 	for name, ctype := range types {
@@ -433,66 +418,6 @@ func TestE2EStaticMethodsNotAllowed(t *testing.T) {
 // ---------------------------------------------------------------------------
 // Ranges
 
-// rangeCase is one Range request on r.bin (1000 bytes): status 206
-// with bytes [first, last], 416, or 200 with the whole file.
-type rangeCase struct {
-	name, rng   string
-	status      int
-	first, last int
-}
-
-func rangeList(from, n int) string {
-	parts := make([]string, n)
-	for i := range parts {
-		parts[i] = fmt.Sprintf("%d-%d", from+i, from+i)
-	}
-	return "bytes=" + strings.Join(parts, ",")
-}
-
-var rangeCases = []rangeCase{
-	{"first byte", "bytes=0-0", 206, 0, 0},
-	{"first hundred", "bytes=0-99", 206, 0, 99},
-	{"middle", "bytes=100-199", 206, 100, 199},
-	{"last byte", "bytes=999-999", 206, 999, 999},
-	{"open end", "bytes=990-", 206, 990, 999},
-	{"whole as a range", "bytes=0-", 206, 0, 999},
-	{"suffix", "bytes=-10", 206, 990, 999},
-	{"suffix of one", "bytes=-1", 206, 999, 999},
-	{"suffix equal to size", "bytes=-1000", 206, 0, 999},
-	{"suffix longer than the file", "bytes=-5000", 206, 0, 999},
-	{"end past EOF clipped", "bytes=995-2000", 206, 995, 999},
-	{"huge end clipped", "bytes=0-99999999999", 206, 0, 999},
-	{"end past int64 clipped", "bytes=0-99999999999999999999", 206, 0, 999},
-	{"suffix past int64: the whole file", "bytes=-99999999999999999999", 206, 0, 999},
-	{"unit is case-insensitive", "Bytes=0-1", 206, 0, 1},
-
-	{"start at size", "bytes=1000-", 416, 0, 0},
-	{"start past size", "bytes=1010-1020", 416, 0, 0},
-	{"empty suffix", "bytes=-0", 416, 0, 0},
-	{"start past int64", "bytes=99999999999999999999-", 416, 0, 0},
-	{"several, none satisfiable", "bytes=1000-1001,2000-", 416, 0, 0},
-
-	{"malformed letters", "bytes=abc", 200, 0, 0},
-	{"malformed reversed", "bytes=5-2", 200, 0, 0},
-	{"other unit", "items=0-1", 200, 0, 0},
-	{"empty set", "bytes=", 200, 0, 0},
-	{"three numbers", "bytes=1-2-3", 200, 0, 0},
-	{"missing equals", "bytes 0-1", 200, 0, 0},
-	{"missing equals, glued", "bytes0-1", 200, 0, 0},
-
-	{"touching", "bytes=0-9,10-19", 206, 0, 19},
-	{"touching, unsorted", "bytes=10-19,0-9", 206, 0, 19},
-	{"touching, with OWS", "bytes=0-9, 10-19", 206, 0, 19},
-	{"overlapping", "bytes=0-9,5-14", 206, 0, 14},
-	{"contained", "bytes=0-99,10-19", 206, 0, 99},
-	{"open end and suffix overlap", "bytes=990-,-5", 206, 990, 999},
-	{"one satisfiable of two", "bytes=0-9,2000-3000", 206, 0, 9},
-	{"sixteen touching", rangeList(0, 16), 206, 0, 15},
-	{"apart", "bytes=0-9,20-29", 200, 0, 0},
-	{"three apart", "bytes=0-0,2-2,4-4", 200, 0, 0},
-	{"seventeen touching: too many", rangeList(0, 17), 200, 0, 0},
-}
-
 // checkRange checks a response to a Range request on a file.
 func checkRange(t testing.TB, what string, r *rawResponse, file []byte, status, first, last int) {
 	t.Helper()
@@ -537,15 +462,28 @@ func checkRange(t testing.TB, what string, r *rawResponse, file []byte, status, 
 	}
 }
 
-// TestE2EStaticRanges: single ranges, clipping, suffixes, unsatisfiable
-// and malformed headers, coalescing of overlapping or touching ranges,
-// several apart (200, the whole file), too many ranges, Range on HEAD and
-// on an empty file.
+// TestE2EStaticRanges: a Range on the wire gets its answer with the right
+// bytes: one range and a suffix (206), ranges that coalesce (206), none
+// satisfiable (416), a malformed header and ranges that stay apart (200,
+// the whole file); Range on HEAD; ranges of a larger file. Which bytes
+// every form of Range selects is protocol's TestRangeSelection, and each
+// kind of answer is the handlers package's TestServeFileRanges.
 func TestE2EStaticRanges(t *testing.T) {
 	f := makeStaticFixture(t)
 	s := startServer(t, serverOptions{Root: f.Root})
 	file := f.Files["r.bin"]
-	for _, tc := range rangeCases {
+	for _, tc := range []struct {
+		name, rng   string
+		status      int
+		first, last int
+	}{
+		{"middle", "bytes=100-199", 206, 100, 199},
+		{"suffix", "bytes=-10", 206, 990, 999},
+		{"touching, unsorted", "bytes=10-19,0-9", 206, 0, 19},
+		{"start at size", "bytes=1000-", 416, 0, 0},
+		{"malformed letters", "bytes=abc", 200, 0, 0},
+		{"apart", "bytes=0-9,20-29", 200, 0, 0},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := rawDo(t, s.Addr, "GET", "/r.bin", "Range", tc.rng)
 			checkRange(t, fmt.Sprintf("GET /r.bin Range: %s", tc.rng), r, file, tc.status, tc.first, tc.last)
@@ -563,15 +501,6 @@ func TestE2EStaticRanges(t *testing.T) {
 			if next := c.Read("GET"); next.Status != 200 || string(next.Body) != "pong" {
 				t.Errorf("after HEAD with Range %s: next response %d %q", rng, next.Status, next.Body)
 			}
-		}
-	})
-
-	t.Run("empty file", func(t *testing.T) {
-		r := rawDo(t, s.Addr, "GET", "/empty.bin", "Range", "bytes=0-")
-		checkRange(t, "GET /empty.bin Range: bytes=0-", r, nil, 416, 0, 0)
-		r = rawDo(t, s.Addr, "GET", "/empty.bin")
-		if r.Status != 200 || r.Header.Get("Content-Length") != "0" || len(r.Body) != 0 {
-			t.Errorf("GET /empty.bin: %q", r.Head)
 		}
 	})
 
@@ -652,8 +581,8 @@ func TestE2EStaticRangesPipelined(t *testing.T) {
 }
 
 // TestE2EStaticIfRange: If-Range with the current ETag or the exact
-// Last-Modified date keeps the range; another tag, a weak tag or another
-// date gives the whole file with 200.
+// Last-Modified date keeps the range; another date gives the whole file
+// with 200. Every form of If-Range is protocol's TestRangeAppliesIfRange.
 func TestE2EStaticIfRange(t *testing.T) {
 	f := makeStaticFixture(t)
 	s := startServer(t, serverOptions{Root: f.Root})
@@ -671,12 +600,8 @@ func TestE2EStaticIfRange(t *testing.T) {
 		status        int
 	}{
 		{"current ETag", etag, 206},
-		{"other ETag", `"e2e-not-the-tag"`, 200},
-		{"weak current ETag", "W/" + etag, 200},
 		{"exact Last-Modified", lm, 206},
 		{"a second earlier", date(-time.Second), 200},
-		{"an hour earlier", date(-time.Hour), 200},
-		{"an hour later", date(time.Hour), 200},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := rawDo(t, s.Addr, "GET", "/r.bin", "Range", "bytes=10-19", "If-Range", tc.ifRange)
@@ -688,11 +613,11 @@ func TestE2EStaticIfRange(t *testing.T) {
 // ---------------------------------------------------------------------------
 // Validators
 
-// TestE2EStaticValidators: If-None-Match (tag, list, *, weak) and
-// If-Modified-Since give 304 with no body; non-matching ones 200; IMS is
-// ignored when If-None-Match is present; If-Match and If-Unmodified-Since
-// give 412, with If-Match taking precedence. Every 304 is followed on the
-// same connection by a pipelined GET that must parse right after its head.
+// TestE2EStaticValidators: matching validators give 304 with no body (GET,
+// HEAD, and with a Range), non-matching ones 200, If-Match and
+// If-Unmodified-Since 412. Every 304 is followed on the same connection by
+// a pipelined GET that must parse right after its head. Which validator
+// wins in every combination is protocol's TestPreconditionsValidators.
 func TestE2EStaticValidators(t *testing.T) {
 	f := makeStaticFixture(t)
 	s := startServer(t, serverOptions{Root: f.Root})
@@ -704,7 +629,6 @@ func TestE2EStaticValidators(t *testing.T) {
 	lm := f.LastModified(t, "r.bin")
 	lmTime, _ := http.ParseTime(lm)
 	date := func(d time.Duration) string { return lmTime.Add(d).Format(http.TimeFormat) }
-	future := time.Now().Add(24 * time.Hour).UTC().Format(http.TimeFormat)
 	other := `"e2e-other"`
 
 	for _, tc := range []struct {
@@ -714,38 +638,13 @@ func TestE2EStaticValidators(t *testing.T) {
 		status int
 	}{
 		{"INM current", "GET", []string{"If-None-Match", etag}, 304},
-		{"INM list with it", "GET", []string{"If-None-Match", `"e2e-a", ` + etag + `, "e2e-b"`}, 304},
-		{"INM list without spaces", "GET", []string{"If-None-Match", `"e2e-a",` + etag}, 304},
-		{"INM star", "GET", []string{"If-None-Match", "*"}, 304},
-		{"INM weak current", "GET", []string{"If-None-Match", "W/" + etag}, 304},
 		{"INM other", "GET", []string{"If-None-Match", other}, 200},
-		{"INM other weak", "GET", []string{"If-None-Match", "W/" + other}, 200},
-		{"INM list without it", "GET", []string{"If-None-Match", `"e2e-a", "e2e-b"`}, 200},
 		{"IMS equal", "GET", []string{"If-Modified-Since", lm}, 304},
-		{"IMS an hour after", "GET", []string{"If-Modified-Since", date(time.Hour)}, 304},
-		{"IMS equal, RFC 850 form", "GET", []string{"If-Modified-Since", lmTime.Format("Monday, 02-Jan-06 15:04:05 GMT")}, 304},
-		{"IMS equal, asctime form", "GET", []string{"If-Modified-Since", lmTime.Format(time.ANSIC)}, 304},
 		{"IMS a second before", "GET", []string{"If-Modified-Since", date(-time.Second)}, 200},
-		{"IMS an hour before", "GET", []string{"If-Modified-Since", date(-time.Hour)}, 200},
-		{"IMS not a date", "GET", []string{"If-Modified-Since", "yesterday"}, 200},
-		{"INM other beats IMS after", "GET", []string{"If-None-Match", other, "If-Modified-Since", date(time.Hour)}, 200},
-		{"INM other beats IMS in the future", "GET", []string{"If-None-Match", other, "If-Modified-Since", future}, 200},
-		{"INM current beats IMS before", "GET", []string{"If-None-Match", etag, "If-Modified-Since", date(-time.Hour)}, 304},
 		{"HEAD INM current", "HEAD", []string{"If-None-Match", etag}, 304},
-		{"HEAD IMS equal", "HEAD", []string{"If-Modified-Since", lm}, 304},
 		{"INM current with a Range", "GET", []string{"If-None-Match", etag, "Range", "bytes=0-9"}, 304},
 		{"IM other", "GET", []string{"If-Match", other}, 412},
-		{"IM weak current", "GET", []string{"If-Match", "W/" + etag}, 412},
-		{"IM current", "GET", []string{"If-Match", etag}, 200},
-		{"IM star", "GET", []string{"If-Match", "*"}, 200},
-		{"IM list with it", "GET", []string{"If-Match", `"e2e-a", ` + etag}, 200},
-		{"IUS an hour before", "GET", []string{"If-Unmodified-Since", date(-time.Hour)}, 412},
 		{"IUS a second before", "GET", []string{"If-Unmodified-Since", date(-time.Second)}, 412},
-		{"IUS equal", "GET", []string{"If-Unmodified-Since", lm}, 200},
-		{"IUS an hour after", "GET", []string{"If-Unmodified-Since", date(time.Hour)}, 200},
-		{"IM current beats IUS before", "GET", []string{"If-Match", etag, "If-Unmodified-Since", date(-time.Hour)}, 200},
-		{"IM other before INM current", "GET", []string{"If-Match", other, "If-None-Match", etag}, 412},
-		{"IM current then INM current", "GET", []string{"If-Match", etag, "If-None-Match", etag}, 304},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			what := fmt.Sprintf("%s /r.bin %q", tc.method, tc.hdr)
@@ -795,25 +694,21 @@ func TestE2EStaticValidators(t *testing.T) {
 // Directories
 
 // TestE2EStaticDirectories: /dir redirects to /dir/ (keeping the query),
-// /dir/ serves its index.html, a directory without one is 404, and nothing
-// is ever listed.
+// no redirect leaves the site, /dir/ serves its index.html, a directory
+// without one is 404, and nothing is ever listed; Go's client follows the
+// redirect. The full tables are the handlers package's TestPathDirectories.
 func TestE2EStaticDirectories(t *testing.T) {
 	f := makeStaticFixture(t)
 	f.Add(t, "sub/deeper/index.html", []byte("<p>deeper</p>\n"))
 	f.Add(t, "nolist/e2e-alpha.txt", []byte("alpha\n"))
 	f.Add(t, "nolist/e2e-beta.txt", []byte("beta\n"))
-	f.Add(t, "a b/index.html", []byte("<p>a b</p>\n"))
 	f.Add(t, "evil.example/index.html", []byte("<p>evil</p>\n"))
 	f.TouchAll(t, fixtureMtime)
 	s := startServer(t, serverOptions{Root: f.Root})
 
 	for _, tc := range []struct{ method, target, loc string }{
-		{"GET", "/sub", "/sub/"},
 		{"HEAD", "/sub", "/sub/"},
-		{"GET", "/sub?x=1", "/sub/?x=1"},
 		{"GET", "/sub?x=1&y=%20z", "/sub/?x=1&y=%20z"},
-		{"GET", "/sub/deeper", "/sub/deeper/"},
-		{"GET", "/nolist", "/nolist/"},
 	} {
 		r := rawDo(t, s.Addr, tc.method, tc.target)
 		if r.Status != 301 || r.Header.Get("Location") != tc.loc {
@@ -821,17 +716,9 @@ func TestE2EStaticDirectories(t *testing.T) {
 		}
 	}
 
-	// A name that needs escaping stays a valid URI, and leads to the index.
-	r := rawDo(t, s.Addr, "GET", "/a%20b")
-	loc := r.Header.Get("Location")
-	if r.Status != 301 || loc == "" || strings.ContainsAny(loc, " \t\x00") || !strings.HasSuffix(loc, "/") {
-		t.Errorf("GET /a%%20b: want 301 to an escaped path with a slash, got\n%q", r.Head)
-	} else if r := rawDo(t, s.Addr, "GET", loc); r.Status != 200 || !bytes.Equal(r.Body, f.Files["a b/index.html"]) {
-		t.Errorf("GET %s (from the redirect): %d %q", loc, r.Status, r.Body)
-	}
 	// No redirect can leave the site: //evil.example must not become a
 	// scheme-relative Location.
-	for _, target := range []string{"//evil.example", "///evil.example", "/./evil.example"} {
+	for _, target := range []string{"//evil.example"} {
 		r := rawDo(t, s.Addr, "GET", target)
 		loc := r.Header.Get("Location")
 		if r.Status == 301 && (strings.HasPrefix(loc, "//") || strings.HasPrefix(loc, "/\\") || strings.Contains(loc, "://")) {
@@ -840,10 +727,7 @@ func TestE2EStaticDirectories(t *testing.T) {
 	}
 
 	for _, tc := range []struct{ target, file string }{
-		{"/sub/", "sub/index.html"},
 		{"/sub/?q=1", "sub/index.html"},
-		{"/sub/deeper/", "sub/deeper/index.html"},
-		{"/sub/index.html", "sub/index.html"},
 	} {
 		r := rawDo(t, s.Addr, "GET", tc.target)
 		if r.Status != 200 || !bytes.Equal(r.Body, f.Files[tc.file]) {
@@ -854,7 +738,7 @@ func TestE2EStaticDirectories(t *testing.T) {
 	}
 
 	// Directories without index.html: 404, and no listing.
-	for _, target := range []string{"/nolist/", "/emptydir/", "/"} {
+	for _, target := range []string{"/nolist/"} {
 		r := rawDo(t, s.Addr, "GET", target)
 		if r.Status != 404 {
 			t.Errorf("GET %s (no index.html): status %d, want 404", target, r.Status)
@@ -879,34 +763,23 @@ func TestE2EStaticDirectories(t *testing.T) {
 
 // TestE2EStaticDotfiles: names and directories that start with a dot are
 // 404 by default, however the dot is spelled, and served with
-// --dotfiles allow.
+// --dotfiles allow, which opens no way out of the root. Every spelling is
+// the handlers package's TestPathDotfiles; here the flag reaches the rule.
 func TestE2EStaticDotfiles(t *testing.T) {
 	f := makeStaticFixture(t)
 	dot := map[string]string{
-		".env":              "E2E_DOT_ENV=1\n",
-		".git/config":       "[core] e2e-git-config\n",
-		".git/HEAD":         "ref: refs/heads/e2e\n",
-		"sub/.hidden":       "e2e hidden in sub\n",
-		".hiddendir/f.txt":  "e2e in a dot directory\n",
-		".hiddendir/a/b.js": "e2e deep in a dot directory\n",
+		".env":             "E2E_DOT_ENV=1\n",
+		".git/config":      "[core] e2e-git-config\n",
+		".hiddendir/f.txt": "e2e in a dot directory\n",
 	}
 	for name, body := range dot {
 		f.Add(t, name, []byte(body))
 	}
 	f.TouchAll(t, fixtureMtime)
 	targets := map[string]string{ // request target -> file
-		"/.env":                     ".env",
-		"/.git/config":              ".git/config",
-		"/.git/HEAD":                ".git/HEAD",
-		"/sub/.hidden":              "sub/.hidden",
-		"/.hiddendir/f.txt":         ".hiddendir/f.txt",
-		"/.hiddendir/a/b.js":        ".hiddendir/a/b.js",
-		"/%2eenv":                   ".env",
-		"/%2Egit/config":            ".git/config",
-		"/sub/%2ehidden":            "sub/.hidden",
-		"/sub/./.hidden":            "sub/.hidden",
-		"/sub/../.env":              ".env",
-		"/hello.txt/../.git/config": ".git/config",
+		"/.env":             ".env",
+		"/%2Egit/config":    ".git/config",
+		"/.hiddendir/f.txt": ".hiddendir/f.txt",
 	}
 
 	t.Run("deny by default", func(t *testing.T) {
@@ -925,7 +798,7 @@ func TestE2EStaticDotfiles(t *testing.T) {
 				}
 			}
 		}
-		for _, target := range []string{"/.git", "/.git/", "/.hiddendir", "/.hiddendir/"} {
+		for _, target := range []string{"/.git"} {
 			r := rawDo(t, s.Addr, "GET", target)
 			if r.Status != 404 {
 				t.Errorf("GET %s: status %d, want 404 (no redirect, no hint)\n%q", target, r.Status, r.Head)
@@ -939,16 +812,13 @@ func TestE2EStaticDotfiles(t *testing.T) {
 	t.Run("allow", func(t *testing.T) {
 		s := startServer(t, serverOptions{Root: f.Root, Args: []string{"--dotfiles", "allow"}})
 		for target, file := range targets {
-			if target == "/hello.txt/../.git/config" {
-				continue // whether a file may stand for a directory before ".." is not specified
-			}
 			r := rawDo(t, s.Addr, "GET", target)
 			if r.Status != 200 || string(r.Body) != dot[file] {
 				t.Errorf("GET %s with --dotfiles allow: %d %q, want 200 %q", target, r.Status, r.Body, dot[file])
 			}
 		}
 		// Still sealed.
-		for _, target := range []string{"/../secret.txt", "/.%2e/secret.txt", "/%2e%2e/secret.txt", "/link-out"} {
+		for _, target := range []string{"/.%2e/secret.txt", "/link-out"} {
 			c := staticDial(t, s.Addr)
 			c.Send(rawRequest("GET", target, "Connection", "close"))
 			raw := c.ReadAll()
@@ -984,69 +854,29 @@ func rawStatus(t testing.TB, raw []byte) int {
 // symlink can bring a byte from outside the root into a response; each
 // attempt gets 400, 403 or 404. Both with dotfiles denied (where ".." is
 // also a dot segment) and allowed (where only the kernel's containment
-// stands in the way).
+// stands in the way). A few targets of each kind go over the wire, where
+// no client cleans them first; every one of the table is the handlers
+// package's TestPathTraversal.
 func TestE2EStaticTraversal(t *testing.T) {
 	f := makeStaticFixture(t)
-	// Relative symlinks out of the root, next to the absolute ones of
+	// A relative symlink out of the root, next to the absolute ones of
 	// makeTree (link-out -> BASE/secret.txt, linkdir-out -> BASE).
-	for link, target := range map[string]string{
-		"link-rel":           "../secret.txt",
-		"linkdir-rel":        "..",
-		"sub/link-rel2":      "../../secret.txt",
-		"sub/linkdir-up":     "../..",
-		"link-chain":         "link-rel",
-		"link-proc":          "/proc/self/root" + filepath.Join(f.Base, "secret.txt"),
-		"sub/link-to-secret": filepath.Join(f.Base, "secret.txt"),
-	} {
-		if err := os.Symlink(target, f.Path(link)); err != nil {
-			t.Fatal(err)
-		}
+	if err := os.Symlink("../secret.txt", f.Path("link-rel")); err != nil {
+		t.Fatal(err)
 	}
 	secretHex := f.Secret[len("E2E-TOP-SECRET-"):]
 
 	targets := []string{
 		"/../secret.txt",
-		"/../../secret.txt",
 		"/%2e%2e/secret.txt",
-		"/%2E%2E/secret.txt",
-		"/.%2e/secret.txt",
-		"/%2e./secret.txt",
-		"/%252e%252e/secret.txt",
-		"/%252e%252e%252fsecret.txt",
 		"/..%2fsecret.txt",
-		"/..%2Fsecret.txt",
-		"/%2e%2e%2fsecret.txt",
-		"/..%5csecret.txt",
-		"/..%5Csecret.txt",
 		"/..\\secret.txt",
-		"/sub/..%2f..%2fsecret.txt",
-		"/sub/../../secret.txt",
-		"/sub/%2e%2e/%2e%2e/secret.txt",
-		"//../secret.txt",
-		"/./../secret.txt",
-		"/%c0%ae%c0%ae/secret.txt",
-		"/%00",
 		"/a%00b",
-		"/../secret.txt%00.html",
-		"/hello.txt%00",
 		"/link-out",
 		"/link-rel",
-		"/link-chain",
-		"/link-proc",
-		"/sub/link-rel2",
-		"/sub/link-to-secret",
 		"/linkdir-out/secret.txt",
-		"/linkdir-rel/secret.txt",
-		"/sub/linkdir-up/secret.txt",
-		"/linkdir-out/root/../secret.txt",
-		"/linkdir-out/",
-		"/linkdir-rel/",
 		"http://e2e/../secret.txt",
-		"http://e2e/%2e%2e/secret.txt",
-		"http://e2e/..%2fsecret.txt",
-		"http://e2e/link-out",
 		"../secret.txt",
-		"secret.txt",
 	}
 	for _, mode := range []struct {
 		name string
@@ -1084,18 +914,14 @@ func TestE2EStaticTraversal(t *testing.T) {
 
 // TestE2EStaticClassicIgnoresRange: in classic mode a file is exactly
 // "HTTP/1.1 200 OK\r\nContent-Length: N\r\n\r\n" and its bytes, whatever
-// Range or validator fields the request carries.
+// Range or validator fields the request carries (every such field is the
+// handlers package's TestServeClassicFileIgnoresRange).
 func TestE2EStaticClassicIgnoresRange(t *testing.T) {
 	f := makeStaticFixture(t)
 	s := startClassic(t, f.docTree)
 	for _, tc := range []struct{ name, fields string }{
-		{"plain", ""},
 		{"range", "Range: bytes=0-3\r\n"},
-		{"suffix range", "Range: bytes=-5\r\n"},
-		{"unsatisfiable range", "Range: bytes=5000-\r\n"},
 		{"if-none-match star", "If-None-Match: *\r\n"},
-		{"if-modified-since", "If-Modified-Since: " + time.Now().Add(time.Hour).UTC().Format(http.TimeFormat) + "\r\n"},
-		{"range and if-range", "Range: bytes=0-3\r\nIf-Range: \"x\"\r\n"},
 	} {
 		for _, name := range []string{"hello.txt", "r.bin"} {
 			c := staticDial(t, s.Addr)
