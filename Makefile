@@ -52,8 +52,9 @@ vet:
 unit:
 	$(GO) test -race -count=1 ./protocol/ ./reactor/ ./workers/ ./handlers/ ./stats/
 
+# The end-to-end tests alone (package e2e), against the freshly built binary.
 e2e: all
-	HTTP_SERVER_BIN=$(CURDIR)/$(BIN) $(GO) test -race -count=1 -run E2E ./cmd/http_server/
+	HTTP_SERVER_BIN=$(CURDIR)/$(BIN) $(GO) test -race -count=1 ./e2e/
 
 # Benchmarks in a form benchstat reads: make bench > new.txt; benchstat old.txt new.txt
 bench:

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -86,4 +87,83 @@ func FuzzParseRange(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The byte-range cases of the static-file tests, on a 1000-byte file: what
+// ParseRange selects and Coalesce then merges. The static-file handler
+// answers RangeOK with one range as 206 with those bytes, RangeOK with
+// ranges that stay apart as 200 with the whole file, RangeUnsatisfiable as
+// 416 and RangeIgnore as 200 with the whole file (handlers/static_test.go
+// checks those answers).
+func TestRangeSelection(t *testing.T) {
+	const size = 1000
+	list := func(from, n int) string { // n one-byte ranges from byte from on
+		parts := make([]string, n)
+		for i := range parts {
+			parts[i] = fmt.Sprintf("%d-%d", from+i, from+i)
+		}
+		return "bytes=" + strings.Join(parts, ",")
+	}
+	cases := []struct {
+		name, rng string
+		res       RangeResult
+		want      string // the ranges after Coalesce
+	}{
+		// 206 with one range
+		{"first byte", "bytes=0-0", RangeOK, "[{0 1}]"},
+		{"first hundred", "bytes=0-99", RangeOK, "[{0 100}]"},
+		{"middle", "bytes=100-199", RangeOK, "[{100 100}]"},
+		{"last byte", "bytes=999-999", RangeOK, "[{999 1}]"},
+		{"open end", "bytes=990-", RangeOK, "[{990 10}]"},
+		{"whole as a range", "bytes=0-", RangeOK, "[{0 1000}]"},
+		{"suffix", "bytes=-10", RangeOK, "[{990 10}]"},
+		{"suffix of one", "bytes=-1", RangeOK, "[{999 1}]"},
+		{"suffix equal to size", "bytes=-1000", RangeOK, "[{0 1000}]"},
+		{"suffix longer than the file", "bytes=-5000", RangeOK, "[{0 1000}]"},
+		{"end past EOF clipped", "bytes=995-2000", RangeOK, "[{995 5}]"},
+		{"huge end clipped", "bytes=0-99999999999", RangeOK, "[{0 1000}]"},
+		{"end past int64 clipped", "bytes=0-99999999999999999999", RangeOK, "[{0 1000}]"},
+		{"suffix past int64: the whole file", "bytes=-99999999999999999999", RangeOK, "[{0 1000}]"},
+		{"unit is case-insensitive", "Bytes=0-1", RangeOK, "[{0 2}]"},
+
+		// 416
+		{"start at size", "bytes=1000-", RangeUnsatisfiable, "[]"},
+		{"start past size", "bytes=1010-1020", RangeUnsatisfiable, "[]"},
+		{"empty suffix", "bytes=-0", RangeUnsatisfiable, "[]"},
+		{"start past int64", "bytes=99999999999999999999-", RangeUnsatisfiable, "[]"},
+		{"several, none satisfiable", "bytes=1000-1001,2000-", RangeUnsatisfiable, "[]"},
+
+		// 200: the header is ignored
+		{"malformed letters", "bytes=abc", RangeIgnore, "[]"},
+		{"malformed reversed", "bytes=5-2", RangeIgnore, "[]"},
+		{"other unit", "items=0-1", RangeIgnore, "[]"},
+		{"empty set", "bytes=", RangeIgnore, "[]"},
+		{"three numbers", "bytes=1-2-3", RangeIgnore, "[]"},
+		{"missing equals", "bytes 0-1", RangeIgnore, "[]"},
+		{"missing equals, glued", "bytes0-1", RangeIgnore, "[]"},
+
+		// several ranges that coalesce into one: 206
+		{"touching", "bytes=0-9,10-19", RangeOK, "[{0 20}]"},
+		{"touching, unsorted", "bytes=10-19,0-9", RangeOK, "[{0 20}]"},
+		{"touching, with OWS", "bytes=0-9, 10-19", RangeOK, "[{0 20}]"},
+		{"overlapping", "bytes=0-9,5-14", RangeOK, "[{0 15}]"},
+		{"contained", "bytes=0-99,10-19", RangeOK, "[{0 100}]"},
+		{"open end and suffix overlap", "bytes=990-,-5", RangeOK, "[{990 10}]"},
+		{"one satisfiable of two", "bytes=0-9,2000-3000", RangeOK, "[{0 10}]"},
+		{"sixteen touching", list(0, 16), RangeOK, "[{0 16}]"},
+
+		// several ranges that stay apart: 200; too many: ignored, 200
+		{"apart", "bytes=0-9,20-29", RangeOK, "[{0 10} {20 10}]"},
+		{"three apart", "bytes=0-0,2-2,4-4", RangeOK, "[{0 1} {2 1} {4 1}]"},
+		{"seventeen touching: too many", list(0, 17), RangeIgnore, "[]"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, res := ParseRange([]byte(c.rng), size, nil)
+			got = Coalesce(got)
+			if res != c.res || fmt.Sprint(got) != c.want {
+				t.Errorf("%q on %d bytes: %v %v, want %v %s", c.rng, size, res, got, c.res, c.want)
+			}
+		})
+	}
 }

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"encoding/json"
@@ -23,7 +23,7 @@ func TestE2EDaemonCheckConfig(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.toml")
 	os.WriteFile(good, []byte("port = 8081\nqueue = 64\nheader_timeout = \"5s\"\nroot = \""+dir+"\"\n"), 0o644)
-	code, out, errOut := e2eRunBinary(t, "--config", good, "--check-config")
+	code, out, errOut := runBinary(t, "--config", good, "--check-config")
 	if code != 0 || !strings.Contains(out, "configuration ok") {
 		t.Fatalf("good file: exit %d, %q %q", code, out, errOut)
 	}
@@ -37,12 +37,12 @@ func TestE2EDaemonCheckConfig(t *testing.T) {
 	for content, want := range cases {
 		bad := filepath.Join(dir, "bad.toml")
 		os.WriteFile(bad, []byte(content), 0o644)
-		code, _, errOut := e2eRunBinary(t, "--config", bad, "--check-config")
+		code, _, errOut := runBinary(t, "--config", bad, "--check-config")
 		if code != 1 || !strings.Contains(errOut, want) || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
 			t.Errorf("%q: exit %d, stderr %q; want 1 and one line containing %q", content, code, errOut, want)
 		}
 	}
-	code, out, _ = e2eRunBinary(t, "--config", good, "--print-config", "--queue", "7")
+	code, out, _ = runBinary(t, "--config", good, "--print-config", "--queue", "7")
 	if code != 0 || !strings.Contains(out, "port               = 8081") || !strings.Contains(out, "queue              = 7            # flag --queue") {
 		t.Fatalf("--print-config: exit %d\n%s", code, out)
 	}
@@ -69,7 +69,7 @@ func TestE2EDaemonNotify(t *testing.T) {
 			msgs <- string(buf[:n])
 		}
 	}()
-	s := e2eStart(t, e2eOptions{Env: []string{"NOTIFY_SOCKET=" + sock, "WATCHDOG_USEC=400000"}, PidEnv: []string{"WATCHDOG_PID"}})
+	s := startServer(t, serverOptions{Env: []string{"NOTIFY_SOCKET=" + sock, "WATCHDOG_USEC=400000"}, PidEnv: []string{"WATCHDOG_PID"}})
 	await := func(what string, within time.Duration) string {
 		t.Helper()
 		deadline := time.After(within)
@@ -109,12 +109,12 @@ func TestE2EDaemonSocketActivation(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close() // the duplicate in f keeps the socket listening
-	s := e2eStart(t, e2eOptions{Env: []string{"LISTEN_FDS=1"}, PidEnv: []string{"LISTEN_PID"}, Files: []*os.File{f}})
+	s := startServer(t, serverOptions{Env: []string{"LISTEN_FDS=1"}, PidEnv: []string{"LISTEN_PID"}, Files: []*os.File{f}})
 	f.Close()
 	if s.Addr != addr || !strings.Contains(s.Line, "from the service manager") {
 		t.Fatalf("start line %q, want the passed socket %s", s.Line, addr)
 	}
-	resp, body := e2eDo(t, e2eClient(t), "GET", "http://"+addr+"/ping", nil)
+	resp, body := doRequest(t, newClient(t), "GET", "http://"+addr+"/ping", nil)
 	if resp.StatusCode != 200 || string(body) != "pong" {
 		t.Fatalf("through the adopted socket: %d %q", resp.StatusCode, body)
 	}
@@ -130,7 +130,7 @@ func TestE2EDaemonDrainDownloads(t *testing.T) {
 	f, _ := os.Create(filepath.Join(root, "big.bin"))
 	f.Truncate(1 << 30)
 	f.Close()
-	s := e2eStart(t, e2eOptions{Root: root})
+	s := startServer(t, serverOptions{Root: root})
 	var wg sync.WaitGroup
 	got := make([]int64, 4)
 	errs := make([]error, 4)
@@ -178,7 +178,7 @@ func TestE2EDaemonDrainTimeout(t *testing.T) {
 	f, _ := os.Create(filepath.Join(root, "big.bin"))
 	f.Truncate(1 << 30)
 	f.Close()
-	s := e2eStart(t, e2eOptions{Root: root, Args: []string{"--shutdown-timeout", "500ms"}})
+	s := startServer(t, serverOptions{Root: root, Args: []string{"--shutdown-timeout", "500ms"}})
 	c, err := net.Dial("tcp", s.Addr)
 	if err != nil {
 		t.Fatal(err)
@@ -203,29 +203,29 @@ func TestE2EDaemonDrainTimeout(t *testing.T) {
 // kill -9 right after an acknowledged write; after a restart /read returns it.
 func TestE2EDaemonDurableWrite(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "store")
-	s := e2eStart(t, e2eOptions{Args: []string{"--state-file", state}})
+	s := startServer(t, serverOptions{Args: []string{"--state-file", state}})
 	value := "durable \x00\xff value"
-	resp, body := e2eDo(t, e2eClient(t), "POST", s.URL("/write"), []byte(value))
+	resp, body := doRequest(t, newClient(t), "POST", s.URL("/write"), []byte(value))
 	if resp.StatusCode != 200 || string(body) != value {
 		t.Fatalf("write: %d %q", resp.StatusCode, body)
 	}
 	s.cmd.Process.Signal(syscall.SIGKILL)
 	s.Wait(10 * time.Second)
 
-	s2 := e2eStart(t, e2eOptions{Args: []string{"--state-file", state}})
-	if resp, body := e2eDo(t, e2eClient(t), "GET", s2.URL("/read"), nil); resp.StatusCode != 200 || string(body) != value {
+	s2 := startServer(t, serverOptions{Args: []string{"--state-file", state}})
+	if resp, body := doRequest(t, newClient(t), "GET", s2.URL("/read"), nil); resp.StatusCode != 200 || string(body) != value {
 		t.Fatalf("after kill -9 and a restart: %d %q, want %q", resp.StatusCode, body, value)
 	}
-	code, _, errOut := e2eRunBinary(t, "--state-file", filepath.Join(t.TempDir(), "no", "such", "dir", "store"), "--port", "0")
+	code, _, errOut := runBinary(t, "--state-file", filepath.Join(t.TempDir(), "no", "such", "dir", "store"), "--port", "0")
 	if code == 0 || !strings.Contains(errOut, "state file") {
 		t.Fatalf("unwritable state file: exit %d, %q", code, errOut)
 	}
 }
 
-// e2eMetrics scrapes url and parses it with Prometheus's own parser.
-func e2eMetrics(t *testing.T, url string) map[string]*dto.MetricFamily {
+// scrapeMetrics scrapes url and parses it with Prometheus's own parser.
+func scrapeMetrics(t *testing.T, url string) map[string]*dto.MetricFamily {
 	t.Helper()
-	resp, body := e2eDo(t, e2eClient(t), "GET", url, nil)
+	resp, body := doRequest(t, newClient(t), "GET", url, nil)
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain; version=0.0.4") {
 		t.Fatalf("%s: %d %q", url, resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
@@ -237,8 +237,8 @@ func e2eMetrics(t *testing.T, url string) map[string]*dto.MetricFamily {
 	return families
 }
 
-// e2eSeries finds the value of one series by its labels.
-func e2eSeries(t *testing.T, fams map[string]*dto.MetricFamily, name string, labels ...string) float64 {
+// metricSeries finds the value of one series by its labels.
+func metricSeries(t *testing.T, fams map[string]*dto.MetricFamily, name string, labels ...string) float64 {
 	t.Helper()
 	f := fams[name]
 	if f == nil {
@@ -272,17 +272,17 @@ next:
 func TestE2EDaemonMetrics(t *testing.T) {
 	root := t.TempDir()
 	os.WriteFile(filepath.Join(root, "f.txt"), []byte("0123456789"), 0o644)
-	s := e2eStart(t, e2eOptions{Root: root})
-	c := e2eClient(t)
+	s := startServer(t, serverOptions{Root: root})
+	c := newClient(t)
 	for i := 0; i < 5; i++ {
-		e2eDo(t, c, "GET", s.URL("/ping"), nil)
+		doRequest(t, c, "GET", s.URL("/ping"), nil)
 	}
 	for i := 0; i < 3; i++ {
-		e2eDo(t, c, "GET", s.URL("/f.txt"), nil)
+		doRequest(t, c, "GET", s.URL("/f.txt"), nil)
 	}
-	e2eDo(t, c, "GET", s.URL("/missing"), nil)
-	e2eDo(t, c, "DELETE", s.URL("/ping"), nil)
-	fams := e2eMetrics(t, s.URL("/metrics"))
+	doRequest(t, c, "GET", s.URL("/missing"), nil)
+	doRequest(t, c, "DELETE", s.URL("/ping"), nil)
+	fams := scrapeMetrics(t, s.URL("/metrics"))
 	checks := []struct {
 		name   string
 		labels []string
@@ -297,31 +297,31 @@ func TestE2EDaemonMetrics(t *testing.T) {
 		{"http_server_request_duration_seconds", nil, 10},
 	}
 	for _, ck := range checks {
-		if v := e2eSeries(t, fams, ck.name, ck.labels...); v != ck.want {
+		if v := metricSeries(t, fams, ck.name, ck.labels...); v != ck.want {
 			t.Errorf("%s%v = %v, want %v", ck.name, ck.labels, v, ck.want)
 		}
 	}
 	for _, name := range []string{"http_server_response_bytes_total", "http_server_connections_total",
 		"http_server_connections_open", "http_server_pool_workers", "http_server_pool_queue_depth",
 		"http_server_pool_queue_full_total", "http_server_timeouts_total", "process_resident_memory_bytes"} {
-		e2eSeries(t, fams, name)
+		metricSeries(t, fams, name)
 	}
-	if v := e2eSeries(t, fams, "http_server_pool_workers"); v < 1 {
+	if v := metricSeries(t, fams, "http_server_pool_workers"); v < 1 {
 		t.Errorf("pool workers %v", v)
 	}
 
 	// A separate, private address; the main listener no longer has /metrics.
-	s2 := e2eStart(t, e2eOptions{Root: root, Args: []string{"--metrics-addr", "127.0.0.1:0"}})
+	s2 := startServer(t, serverOptions{Root: root, Args: []string{"--metrics-addr", "127.0.0.1:0"}})
 	m := regexp.MustCompile(`metrics on (http://[^\s"]+)`).FindStringSubmatch(s2.Output())
 	if m == nil {
 		t.Fatalf("no metrics address in %q", s2.Output())
 	}
-	e2eMetrics(t, m[1])
-	if resp, _ := e2eDo(t, c, "GET", s2.URL("/metrics"), nil); resp.StatusCode != 404 {
+	scrapeMetrics(t, m[1])
+	if resp, _ := doRequest(t, c, "GET", s2.URL("/metrics"), nil); resp.StatusCode != 404 {
 		t.Errorf("/metrics on the main listener with --metrics-addr: %d, want 404", resp.StatusCode)
 	}
-	s3 := e2eStart(t, e2eOptions{Root: root, Args: []string{"--metrics-addr", "off"}})
-	if resp, _ := e2eDo(t, c, "GET", s3.URL("/metrics"), nil); resp.StatusCode != 404 {
+	s3 := startServer(t, serverOptions{Root: root, Args: []string{"--metrics-addr", "off"}})
+	if resp, _ := doRequest(t, c, "GET", s3.URL("/metrics"), nil); resp.StatusCode != 404 {
 		t.Errorf("/metrics with --metrics-addr off: %d, want 404", resp.StatusCode)
 	}
 }
@@ -331,8 +331,8 @@ func TestE2EDaemonMetrics(t *testing.T) {
 func TestE2EDaemonAccessLog(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "access.log")
-	s := e2eStart(t, e2eOptions{Args: []string{"--access-log", path}})
-	c := e2eClient(t)
+	s := startServer(t, serverOptions{Args: []string{"--access-log", path}})
+	c := newClient(t)
 	req, _ := http.NewRequest("GET", s.URL("/ping?x=\"1\""), nil)
 	req.Header.Set("User-Agent", "e2e-agent")
 	req.Header.Set("Referer", "http://example/")
@@ -341,8 +341,8 @@ func TestE2EDaemonAccessLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	e2eDo(t, c, "GET", s.URL("/missing"), nil)
-	lines := e2eAwaitLines(t, path, 2)
+	doRequest(t, c, "GET", s.URL("/missing"), nil)
+	lines := awaitLines(t, path, 2)
 	re := regexp.MustCompile(`^127\.0\.0\.1 - - \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "GET /ping\?x=\\x221\\x22 HTTP/1\.1" 200 4 "http://example/" "e2e-agent"$`)
 	if !re.MatchString(lines[0]) {
 		t.Errorf("combined line: %q", lines[0])
@@ -353,8 +353,8 @@ func TestE2EDaemonAccessLog(t *testing.T) {
 	os.Rename(path, path+".1")
 	s.cmd.Process.Signal(syscall.SIGHUP)
 	time.Sleep(200 * time.Millisecond)
-	e2eDo(t, c, "GET", s.URL("/ping"), nil)
-	if l := e2eAwaitLines(t, path, 1); !strings.Contains(l[0], `"GET /ping HTTP/1.1" 200 4`) {
+	doRequest(t, c, "GET", s.URL("/ping"), nil)
+	if l := awaitLines(t, path, 1); !strings.Contains(l[0], `"GET /ping HTTP/1.1" 200 4`) {
 		t.Errorf("after SIGHUP: %q", l[0])
 	}
 	if s.exited() {
@@ -362,10 +362,10 @@ func TestE2EDaemonAccessLog(t *testing.T) {
 	}
 
 	jsonPath := filepath.Join(dir, "access.json")
-	s2 := e2eStart(t, e2eOptions{Args: []string{"--access-log", jsonPath, "--access-log-format", "json", "--log-format", "json"}})
-	e2eDo(t, c, "GET", s2.URL("/echo"), nil)
+	s2 := startServer(t, serverOptions{Args: []string{"--access-log", jsonPath, "--access-log-format", "json", "--log-format", "json"}})
+	doRequest(t, c, "GET", s2.URL("/echo"), nil)
 	var m map[string]any
-	if err := json.Unmarshal([]byte(e2eAwaitLines(t, jsonPath, 1)[0]), &m); err != nil {
+	if err := json.Unmarshal([]byte(awaitLines(t, jsonPath, 1)[0]), &m); err != nil {
 		t.Fatal(err)
 	}
 	if m["target"] != "/echo" || m["status"] != 200.0 || m["remote"] != "127.0.0.1" {
@@ -377,7 +377,7 @@ func TestE2EDaemonAccessLog(t *testing.T) {
 	}
 }
 
-func e2eAwaitLines(t *testing.T, path string, n int) []string {
+func awaitLines(t *testing.T, path string, n int) []string {
 	t.Helper()
 	for i := 0; i < 300; i++ {
 		b, _ := os.ReadFile(path)

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // End-to-end tests of static-file serving in modern mode: content types and
 // caching headers, methods, byte ranges (RFC 9110 section 14), conditional
@@ -25,68 +25,68 @@ import (
 	"time"
 )
 
-// e2eStaticIOTimeout bounds every single socket operation of these tests.
-const e2eStaticIOTimeout = 10 * time.Second
+// staticIOTimeout bounds every single socket operation of these tests.
+const staticIOTimeout = 10 * time.Second
 
-// e2eStaticMtime is the modification time given to the fixtures: old enough
+// fixtureMtime is the modification time given to the fixtures: old enough
 // for Last-Modified to be a strong validator, with a sub-second part that
 // Last-Modified must drop.
-var e2eStaticMtime = time.Date(2024, 1, 2, 3, 4, 5, 123456789, time.UTC)
+var fixtureMtime = time.Date(2024, 1, 2, 3, 4, 5, 123456789, time.UTC)
 
-// e2eStrongETagRE is a strong entity tag: DQUOTE *etagc DQUOTE.
-var e2eStrongETagRE = regexp.MustCompile(`^"[\x21\x23-\x7e\x80-\xff]*"$`)
+// strongETagRE is a strong entity tag: DQUOTE *etagc DQUOTE.
+var strongETagRE = regexp.MustCompile(`^"[\x21\x23-\x7e\x80-\xff]*"$`)
 
 // ---------------------------------------------------------------------------
 // Raw connections with 10 s deadlines
 
-type e2eStaticConn struct {
+type staticConn struct {
 	t  testing.TB
 	c  net.Conn
 	br *bufio.Reader
 }
 
-func e2eStaticDial(t testing.TB, addr string) *e2eStaticConn {
+func staticDial(t testing.TB, addr string) *staticConn {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, e2eStaticIOTimeout)
+	c, err := net.DialTimeout("tcp", addr, staticIOTimeout)
 	if err != nil {
 		t.Fatalf("dial %s: %v", addr, err)
 	}
 	t.Cleanup(func() { c.Close() })
-	return &e2eStaticConn{t: t, c: c, br: bufio.NewReaderSize(c, 64*1024)}
+	return &staticConn{t: t, c: c, br: bufio.NewReaderSize(c, 64*1024)}
 }
 
-func (c *e2eStaticConn) Send(data string) {
+func (c *staticConn) Send(data string) {
 	c.t.Helper()
-	c.c.SetWriteDeadline(time.Now().Add(e2eStaticIOTimeout))
+	c.c.SetWriteDeadline(time.Now().Add(staticIOTimeout))
 	if _, err := io.WriteString(c.c, data); err != nil {
 		c.t.Fatalf("write: %v", err)
 	}
 }
 
-func (c *e2eStaticConn) Close() { c.c.Close() }
+func (c *staticConn) Close() { c.c.Close() }
 
 // Read reads one response to a request with the given method. HEAD, 1xx,
 // 204 and 304 responses have no body whatever their fields say; any other
 // response must carry Content-Length, and exactly that many bytes are read.
-func (c *e2eStaticConn) Read(method string) *e2eRawResp {
+func (c *staticConn) Read(method string) *rawResponse {
 	c.t.Helper()
 	var h []byte
 	for !bytes.HasSuffix(h, []byte("\r\n\r\n")) {
-		c.c.SetReadDeadline(time.Now().Add(e2eStaticIOTimeout))
+		c.c.SetReadDeadline(time.Now().Add(staticIOTimeout))
 		line, err := c.br.ReadSlice('\n')
 		h = append(h, line...)
 		if err != nil {
-			c.t.Fatalf("reading a response head: %v (got %q)", err, e2eClip(h))
+			c.t.Fatalf("reading a response head: %v (got %q)", err, clip(h))
 		}
 		if len(h) > 64*1024 {
-			c.t.Fatalf("response head too long: %q", e2eClip(h))
+			c.t.Fatalf("response head too long: %q", clip(h))
 		}
 	}
-	status, hdr, err := e2eParseHead(h)
+	status, hdr, err := parseHead(h)
 	if err != nil {
-		c.t.Fatalf("%v in %q", err, e2eClip(h))
+		c.t.Fatalf("%v in %q", err, clip(h))
 	}
-	r := &e2eRawResp{Status: status, Head: h, Header: hdr}
+	r := &rawResponse{Status: status, Head: h, Header: hdr}
 	if method == "HEAD" || status < 200 || status == 204 || status == 304 {
 		return r
 	}
@@ -99,7 +99,7 @@ func (c *e2eStaticConn) Read(method string) *e2eRawResp {
 		c.t.Fatalf("bad Content-Length %q", cl)
 	}
 	r.Body = make([]byte, n)
-	c.c.SetReadDeadline(time.Now().Add(e2eStaticIOTimeout))
+	c.c.SetReadDeadline(time.Now().Add(staticIOTimeout))
 	if _, err := io.ReadFull(c.br, r.Body); err != nil {
 		c.t.Fatalf("reading %d body bytes after %q: %v", n, h, err)
 	}
@@ -108,25 +108,25 @@ func (c *e2eStaticConn) Read(method string) *e2eRawResp {
 
 // ReadAll reads until the server closes the connection. A reset after some
 // bytes counts as the end; a timeout fails the test.
-func (c *e2eStaticConn) ReadAll() []byte {
+func (c *staticConn) ReadAll() []byte {
 	c.t.Helper()
 	var out []byte
 	buf := make([]byte, 64*1024)
 	for {
-		c.c.SetReadDeadline(time.Now().Add(e2eStaticIOTimeout))
+		c.c.SetReadDeadline(time.Now().Add(staticIOTimeout))
 		n, err := c.br.Read(buf)
 		out = append(out, buf[:n]...)
 		if err == io.EOF || errors.Is(err, syscall.ECONNRESET) {
 			return out
 		}
 		if err != nil {
-			c.t.Fatalf("reading until EOF: %v (after %d bytes: %q)", err, len(out), e2eClip(out))
+			c.t.Fatalf("reading until EOF: %v (after %d bytes: %q)", err, len(out), clip(out))
 		}
 	}
 }
 
-// e2eStaticReq builds a request with Host and the given field pairs.
-func e2eStaticReq(method, target string, hdr ...string) string {
+// rawRequest builds a request with Host and the given field pairs.
+func rawRequest(method, target string, hdr ...string) string {
 	var b strings.Builder
 	b.WriteString(method + " " + target + " HTTP/1.1\r\nHost: e2e\r\n")
 	for i := 0; i+1 < len(hdr); i += 2 {
@@ -136,49 +136,41 @@ func e2eStaticReq(method, target string, hdr ...string) string {
 	return b.String()
 }
 
-// e2eStaticDo sends one request on a fresh connection and reads its response.
-func e2eStaticDo(t testing.TB, addr, method, target string, hdr ...string) *e2eRawResp {
+// rawDo sends one request on a fresh connection and reads its response.
+func rawDo(t testing.TB, addr, method, target string, hdr ...string) *rawResponse {
 	t.Helper()
-	c := e2eStaticDial(t, addr)
+	c := staticDial(t, addr)
 	defer c.Close()
-	c.Send(e2eStaticReq(method, target, hdr...))
+	c.Send(rawRequest(method, target, hdr...))
 	return c.Read(method)
 }
 
 // ---------------------------------------------------------------------------
 // Fixtures
 
-// e2eStaticFixture is a document root (from e2eMakeTree) plus more files,
-// every one with the mtime e2eStaticMtime.
-type e2eStaticFixture struct {
-	*e2eTree
+// staticFixture is a document root (from makeTree) plus more files,
+// every one with the mtime fixtureMtime.
+type staticFixture struct {
+	*docTree
 }
 
-func e2eStaticMake(t testing.TB) *e2eStaticFixture {
+func makeStaticFixture(t testing.TB) *staticFixture {
 	t.Helper()
-	f := &e2eStaticFixture{e2eMakeTree(t)}
-	f.Add(t, "r.bin", e2eRandom(t, 1000))
+	f := &staticFixture{makeTree(t)}
+	f.Add(t, "r.bin", randomBytes(t, 1000))
 	f.Add(t, "empty.bin", nil)
 	for name, body := range map[string]string{
-		"page.html":       "<!doctype html><title>p</title>\n",
-		"style.css":       "body{color:red}\n",
-		"app.js":          "console.log(1)\n",
-		"data.json":       `{"a":1}` + "\n",
-		"img.svg":         `<svg xmlns="http://www.w3.org/2000/svg"/>` + "\n",
-		"doc.xml":         "<a/>\n",
-		"table.csv":       "a,b\n1,2\n",
-		"pic.png":         "\x89PNG\r\n\x1a\nnot really\n",
-		"blob.e2eunknown": "\x00\x01\x02unknown\n",
-		"noext":           "no extension\n",
+		"data.json": `{"a":1}` + "\n",
+		"noext":     "no extension\n",
 	} {
 		f.Add(t, name, []byte(body))
 	}
-	f.TouchAll(t, e2eStaticMtime)
+	f.TouchAll(t, fixtureMtime)
 	return f
 }
 
 // TouchAll sets the mtime of every file added so far.
-func (f *e2eStaticFixture) TouchAll(t testing.TB, mt time.Time) {
+func (f *staticFixture) TouchAll(t testing.TB, mt time.Time) {
 	t.Helper()
 	for name := range f.Files {
 		if err := os.Chtimes(f.Path(name), mt, mt); err != nil {
@@ -187,13 +179,13 @@ func (f *e2eStaticFixture) TouchAll(t testing.TB, mt time.Time) {
 	}
 }
 
-func (f *e2eStaticFixture) Path(name string) string {
+func (f *staticFixture) Path(name string) string {
 	return filepath.Join(f.Root, filepath.FromSlash(name))
 }
 
 // LastModified is the Last-Modified value the file must get: its mtime,
 // truncated to seconds, as an IMF-fixdate.
-func (f *e2eStaticFixture) LastModified(t testing.TB, name string) string {
+func (f *staticFixture) LastModified(t testing.TB, name string) string {
 	t.Helper()
 	st, err := os.Stat(f.Path(name))
 	if err != nil {
@@ -202,20 +194,20 @@ func (f *e2eStaticFixture) LastModified(t testing.TB, name string) string {
 	return st.ModTime().UTC().Truncate(time.Second).Format(http.TimeFormat)
 }
 
-// e2eStaticCheckFile asserts the fields of a 200 or 206 file response (or a
+// checkFileHeaders asserts the fields of a 200 or 206 file response (or a
 // HEAD of one): the type, the length of what is sent, the validators and
 // the hardening field.
-func e2eStaticCheckFile(t testing.TB, what string, r *e2eRawResp, wantType string, wantLen int, lastMod string) {
+func checkFileHeaders(t testing.TB, what string, r *rawResponse, wantType string, wantLen int, lastMod string) {
 	t.Helper()
 	h := r.Header
-	e2eStaticCheckType(t, what, h.Get("Content-Type"), wantType)
+	checkContentType(t, what, h.Get("Content-Type"), wantType)
 	if got := h.Get("Content-Length"); got != strconv.Itoa(wantLen) {
 		t.Errorf("%s: Content-Length %q, want %d", what, got, wantLen)
 	}
 	if got := h.Get("Accept-Ranges"); got != "bytes" {
 		t.Errorf("%s: Accept-Ranges %q, want bytes", what, got)
 	}
-	if et := h.Get("ETag"); !e2eStrongETagRE.MatchString(et) {
+	if et := h.Get("ETag"); !strongETagRE.MatchString(et) {
 		t.Errorf("%s: ETag %q is not a strong quoted entity tag", what, et)
 	}
 	if got := h.Get("Last-Modified"); got != lastMod {
@@ -229,11 +221,11 @@ func e2eStaticCheckFile(t testing.TB, what string, r *e2eRawResp, wantType strin
 			t.Errorf("%s: %d %s fields", what, n, k)
 		}
 	}
-	e2eCheckModernHeaders(t, what, h)
+	checkModernHeaders(t, what, h)
 }
 
-// e2eStaticCheckType compares media types and their charset parameter.
-func e2eStaticCheckType(t testing.TB, what, got, want string) {
+// checkContentType compares media types and their charset parameter.
+func checkContentType(t testing.TB, what, got, want string) {
 	t.Helper()
 	gm, gp, err := mime.ParseMediaType(got)
 	if err != nil {
@@ -252,36 +244,29 @@ func e2eStaticCheckType(t testing.TB, what, got, want string) {
 // TestE2EStaticFileHeaders: every file response carries its type (from the
 // extension; charset=utf-8 for text), its length, Accept-Ranges, a strong
 // ETag, Last-Modified (the mtime to the second) and nosniff; HEAD carries
-// the same fields and no body; the ETag is stable across requests.
+// the same fields and no body; the ETag is stable across requests. The
+// type of every extension is the handlers package's TestContentType; here
+// a few files show it reaches the wire.
 func TestE2EStaticFileHeaders(t *testing.T) {
-	f := e2eStaticMake(t)
-	s := e2eStart(t, e2eOptions{Root: f.Root})
+	f := makeStaticFixture(t)
+	s := startServer(t, serverOptions{Root: f.Root})
 
 	types := map[string]string{
-		"hello.txt":       "text/plain; charset=utf-8",
-		"page.html":       "text/html; charset=utf-8",
-		"style.css":       "text/css; charset=utf-8",
-		"app.js":          "text/javascript; charset=utf-8",
-		"doc.xml":         "text/xml; charset=utf-8",
-		"table.csv":       "text/csv; charset=utf-8",
-		"data.json":       "application/json",
-		"img.svg":         "image/svg+xml",
-		"pic.png":         "image/png",
-		"blob.e2eunknown": "application/octet-stream",
-		"noext":           "application/octet-stream",
-		"r.bin":           "application/octet-stream",
-		"empty.bin":       "application/octet-stream",
-		"sub/page.txt":    "text/plain; charset=utf-8",
+		"hello.txt":    "text/plain; charset=utf-8",
+		"data.json":    "application/json",
+		"noext":        "application/octet-stream",
+		"empty.bin":    "application/octet-stream",
+		"sub/page.txt": "text/plain; charset=utf-8",
 	}
 	etags := map[string]string{}
 	for name, ctype := range types {
 		t.Run(name, func(t *testing.T) {
 			want := f.Files[name]
 			lm := f.LastModified(t, name)
-			c := e2eStaticDial(t, s.Addr)
+			c := staticDial(t, s.Addr)
 			// HEAD, then GET, then GET again, pipelined: a body after the
 			// HEAD would break the framing of the next response.
-			c.Send(e2eStaticReq("HEAD", "/"+name) + e2eStaticReq("GET", "/"+name) + e2eStaticReq("GET", "/"+name))
+			c.Send(rawRequest("HEAD", "/"+name) + rawRequest("GET", "/"+name) + rawRequest("GET", "/"+name))
 			head := c.Read("HEAD")
 			get := c.Read("GET")
 			again := c.Read("GET")
@@ -289,10 +274,10 @@ func TestE2EStaticFileHeaders(t *testing.T) {
 				t.Fatalf("HEAD/GET/GET /%s: %d %d %d\n%q\n%q", name, head.Status, get.Status, again.Status, head.Head, get.Head)
 			}
 			if !bytes.Equal(get.Body, want) || !bytes.Equal(again.Body, want) {
-				t.Errorf("GET /%s: body %q, want %q", name, e2eClip(get.Body), e2eClip(want))
+				t.Errorf("GET /%s: body %q, want %q", name, clip(get.Body), clip(want))
 			}
-			e2eStaticCheckFile(t, "GET /"+name, get, ctype, len(want), lm)
-			e2eStaticCheckFile(t, "HEAD /"+name, head, ctype, len(want), lm)
+			checkFileHeaders(t, "GET /"+name, get, ctype, len(want), lm)
+			checkFileHeaders(t, "HEAD /"+name, head, ctype, len(want), lm)
 			for _, k := range []string{"Content-Type", "Content-Length", "Accept-Ranges", "ETag", "Last-Modified", "X-Content-Type-Options"} {
 				if head.Header.Get(k) != get.Header.Get(k) {
 					t.Errorf("/%s: HEAD %s %q, GET %s %q", name, k, head.Header.Get(k), k, get.Header.Get(k))
@@ -302,7 +287,7 @@ func TestE2EStaticFileHeaders(t *testing.T) {
 				t.Errorf("GET /%s without Range: Content-Range %q", name, get.Header.Get("Content-Range"))
 			}
 			// A fresh connection gets the same tag.
-			other := e2eStaticDo(t, s.Addr, "GET", "/"+name)
+			other := rawDo(t, s.Addr, "GET", "/"+name)
 			et := get.Header.Get("ETag")
 			if again.Header.Get("ETag") != et || other.Header.Get("ETag") != et {
 				t.Errorf("/%s: ETag not stable: %q, %q, %q", name, et, again.Header.Get("ETag"), other.Header.Get("ETag"))
@@ -325,12 +310,12 @@ func TestE2EStaticFileHeaders(t *testing.T) {
 // touch without any change to the bytes each give a new tag, and the old
 // tag stops matching If-None-Match.
 func TestE2EStaticETagChanges(t *testing.T) {
-	f := e2eStaticMake(t)
+	f := makeStaticFixture(t)
 	f.Add(t, "change.txt", []byte("version one\n"))
-	f.TouchAll(t, e2eStaticMtime)
-	s := e2eStart(t, e2eOptions{Root: f.Root})
+	f.TouchAll(t, fixtureMtime)
+	s := startServer(t, serverOptions{Root: f.Root})
 
-	first := e2eStaticDo(t, s.Addr, "GET", "/change.txt")
+	first := rawDo(t, s.Addr, "GET", "/change.txt")
 	if first.Status != 200 || string(first.Body) != "version one\n" {
 		t.Fatalf("GET /change.txt: %d %q", first.Status, first.Body)
 	}
@@ -342,14 +327,14 @@ func TestE2EStaticETagChanges(t *testing.T) {
 		t.Helper()
 		deadline := time.Now().Add(3 * time.Second)
 		for {
-			r := e2eStaticDo(t, s.Addr, "GET", "/change.txt")
+			r := rawDo(t, s.Addr, "GET", "/change.txt")
 			et := r.Header.Get("ETag")
 			fresh := true
 			for _, old := range seen {
 				fresh = fresh && et != old
 			}
 			if fresh && r.Status == 200 && bytes.Equal(r.Body, body) {
-				if !e2eStrongETagRE.MatchString(et) {
+				if !strongETagRE.MatchString(et) {
 					t.Errorf("%s: ETag %q is not strong", what, et)
 				}
 				if got := r.Header.Get("Last-Modified"); got != lastMod {
@@ -357,7 +342,7 @@ func TestE2EStaticETagChanges(t *testing.T) {
 				}
 				// Every earlier tag is stale now.
 				for _, old := range seen {
-					c := e2eStaticDo(t, s.Addr, "GET", "/change.txt", "If-None-Match", old)
+					c := rawDo(t, s.Addr, "GET", "/change.txt", "If-None-Match", old)
 					if c.Status != 200 || !bytes.Equal(c.Body, body) {
 						t.Errorf("%s: If-None-Match with the old tag %s: %d %q, want 200 with the new body", what, old, c.Status, c.Body)
 					}
@@ -381,7 +366,7 @@ func TestE2EStaticETagChanges(t *testing.T) {
 		}
 	}
 
-	t2 := e2eStaticMtime.Add(time.Hour)
+	t2 := fixtureMtime.Add(time.Hour)
 	write("version two, longer\n", t2)
 	waitChange("new content and mtime", []byte("version two, longer\n"), t2.Truncate(time.Second).Format(http.TimeFormat))
 
@@ -401,13 +386,13 @@ func TestE2EStaticETagChanges(t *testing.T) {
 // TestE2EStaticMethodsNotAllowed: methods other than GET and HEAD on a file
 // get 405 with Allow: GET, HEAD, and change nothing.
 func TestE2EStaticMethodsNotAllowed(t *testing.T) {
-	f := e2eStaticMake(t)
-	s := e2eStart(t, e2eOptions{Root: f.Root})
+	f := makeStaticFixture(t)
+	s := startServer(t, serverOptions{Root: f.Root})
 	for _, m := range []string{"POST", "PUT", "DELETE", "OPTIONS", "PATCH"} {
 		for _, p := range []string{"/hello.txt", "/r.bin", "/sub/index.html"} {
-			c := e2eStaticDial(t, s.Addr)
+			c := staticDial(t, s.Addr)
 			req := m + " " + p + " HTTP/1.1\r\nHost: e2e\r\nContent-Length: 5\r\n\r\nXXXXX"
-			c.Send(req + e2eStaticReq("GET", "/ping"))
+			c.Send(req + rawRequest("GET", "/ping"))
 			r := c.Read(m)
 			if r.Status != 405 {
 				t.Errorf("%s %s: status %d, want 405\n%q", m, p, r.Status, r.Head)
@@ -424,7 +409,7 @@ func TestE2EStaticMethodsNotAllowed(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"hello.txt", "r.bin", "sub/index.html"} {
-		if r := e2eStaticDo(t, s.Addr, "GET", "/"+name); r.Status != 200 || !bytes.Equal(r.Body, f.Files[name]) {
+		if r := rawDo(t, s.Addr, "GET", "/"+name); r.Status != 200 || !bytes.Equal(r.Body, f.Files[name]) {
 			t.Errorf("GET /%s after the refused methods: %d, %d bytes", name, r.Status, len(r.Body))
 		}
 	}
@@ -433,68 +418,8 @@ func TestE2EStaticMethodsNotAllowed(t *testing.T) {
 // ---------------------------------------------------------------------------
 // Ranges
 
-// e2eStaticRangeCase is one Range request on r.bin (1000 bytes): status 206
-// with bytes [first, last], 416, or 200 with the whole file.
-type e2eStaticRangeCase struct {
-	name, rng   string
-	status      int
-	first, last int
-}
-
-func e2eStaticRangeList(from, n int) string {
-	parts := make([]string, n)
-	for i := range parts {
-		parts[i] = fmt.Sprintf("%d-%d", from+i, from+i)
-	}
-	return "bytes=" + strings.Join(parts, ",")
-}
-
-var e2eStaticRangeCases = []e2eStaticRangeCase{
-	{"first byte", "bytes=0-0", 206, 0, 0},
-	{"first hundred", "bytes=0-99", 206, 0, 99},
-	{"middle", "bytes=100-199", 206, 100, 199},
-	{"last byte", "bytes=999-999", 206, 999, 999},
-	{"open end", "bytes=990-", 206, 990, 999},
-	{"whole as a range", "bytes=0-", 206, 0, 999},
-	{"suffix", "bytes=-10", 206, 990, 999},
-	{"suffix of one", "bytes=-1", 206, 999, 999},
-	{"suffix equal to size", "bytes=-1000", 206, 0, 999},
-	{"suffix longer than the file", "bytes=-5000", 206, 0, 999},
-	{"end past EOF clipped", "bytes=995-2000", 206, 995, 999},
-	{"huge end clipped", "bytes=0-99999999999", 206, 0, 999},
-	{"end past int64 clipped", "bytes=0-99999999999999999999", 206, 0, 999},
-	{"suffix past int64: the whole file", "bytes=-99999999999999999999", 206, 0, 999},
-	{"unit is case-insensitive", "Bytes=0-1", 206, 0, 1},
-
-	{"start at size", "bytes=1000-", 416, 0, 0},
-	{"start past size", "bytes=1010-1020", 416, 0, 0},
-	{"empty suffix", "bytes=-0", 416, 0, 0},
-	{"start past int64", "bytes=99999999999999999999-", 416, 0, 0},
-	{"several, none satisfiable", "bytes=1000-1001,2000-", 416, 0, 0},
-
-	{"malformed letters", "bytes=abc", 200, 0, 0},
-	{"malformed reversed", "bytes=5-2", 200, 0, 0},
-	{"other unit", "items=0-1", 200, 0, 0},
-	{"empty set", "bytes=", 200, 0, 0},
-	{"three numbers", "bytes=1-2-3", 200, 0, 0},
-	{"missing equals", "bytes 0-1", 200, 0, 0},
-	{"missing equals, glued", "bytes0-1", 200, 0, 0},
-
-	{"touching", "bytes=0-9,10-19", 206, 0, 19},
-	{"touching, unsorted", "bytes=10-19,0-9", 206, 0, 19},
-	{"touching, with OWS", "bytes=0-9, 10-19", 206, 0, 19},
-	{"overlapping", "bytes=0-9,5-14", 206, 0, 14},
-	{"contained", "bytes=0-99,10-19", 206, 0, 99},
-	{"open end and suffix overlap", "bytes=990-,-5", 206, 990, 999},
-	{"one satisfiable of two", "bytes=0-9,2000-3000", 206, 0, 9},
-	{"sixteen touching", e2eStaticRangeList(0, 16), 206, 0, 15},
-	{"apart", "bytes=0-9,20-29", 200, 0, 0},
-	{"three apart", "bytes=0-0,2-2,4-4", 200, 0, 0},
-	{"seventeen touching: too many", e2eStaticRangeList(0, 17), 200, 0, 0},
-}
-
-// e2eStaticCheckRange checks a response to a Range request on a file.
-func e2eStaticCheckRange(t testing.TB, what string, r *e2eRawResp, file []byte, status, first, last int) {
+// checkRange checks a response to a Range request on a file.
+func checkRange(t testing.TB, what string, r *rawResponse, file []byte, status, first, last int) {
 	t.Helper()
 	size := len(file)
 	if r.Status != status {
@@ -514,7 +439,7 @@ func e2eStaticCheckRange(t testing.TB, what string, r *e2eRawResp, file []byte, 
 		if !bytes.Equal(r.Body, file[first:last+1]) {
 			t.Errorf("%s: body is not bytes %d-%d of the file (%d bytes)", what, first, last, len(r.Body))
 		}
-		if r.Header.Get("Accept-Ranges") != "bytes" || !e2eStrongETagRE.MatchString(r.Header.Get("ETag")) {
+		if r.Header.Get("Accept-Ranges") != "bytes" || !strongETagRE.MatchString(r.Header.Get("ETag")) {
 			t.Errorf("%s: 206 without Accept-Ranges or a strong ETag:\n%q", what, r.Head)
 		}
 		if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "multipart/") {
@@ -537,25 +462,38 @@ func e2eStaticCheckRange(t testing.TB, what string, r *e2eRawResp, file []byte, 
 	}
 }
 
-// TestE2EStaticRanges: single ranges, clipping, suffixes, unsatisfiable
-// and malformed headers, coalescing of overlapping or touching ranges,
-// several apart (200, the whole file), too many ranges, Range on HEAD and
-// on an empty file.
+// TestE2EStaticRanges: a Range on the wire gets its answer with the right
+// bytes: one range and a suffix (206), ranges that coalesce (206), none
+// satisfiable (416), a malformed header and ranges that stay apart (200,
+// the whole file); Range on HEAD; ranges of a larger file. Which bytes
+// every form of Range selects is protocol's TestRangeSelection, and each
+// kind of answer is the handlers package's TestServeFileRanges.
 func TestE2EStaticRanges(t *testing.T) {
-	f := e2eStaticMake(t)
-	s := e2eStart(t, e2eOptions{Root: f.Root})
+	f := makeStaticFixture(t)
+	s := startServer(t, serverOptions{Root: f.Root})
 	file := f.Files["r.bin"]
-	for _, tc := range e2eStaticRangeCases {
+	for _, tc := range []struct {
+		name, rng   string
+		status      int
+		first, last int
+	}{
+		{"middle", "bytes=100-199", 206, 100, 199},
+		{"suffix", "bytes=-10", 206, 990, 999},
+		{"touching, unsorted", "bytes=10-19,0-9", 206, 0, 19},
+		{"start at size", "bytes=1000-", 416, 0, 0},
+		{"malformed letters", "bytes=abc", 200, 0, 0},
+		{"apart", "bytes=0-9,20-29", 200, 0, 0},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := e2eStaticDo(t, s.Addr, "GET", "/r.bin", "Range", tc.rng)
-			e2eStaticCheckRange(t, fmt.Sprintf("GET /r.bin Range: %s", tc.rng), r, file, tc.status, tc.first, tc.last)
+			r := rawDo(t, s.Addr, "GET", "/r.bin", "Range", tc.rng)
+			checkRange(t, fmt.Sprintf("GET /r.bin Range: %s", tc.rng), r, file, tc.status, tc.first, tc.last)
 		})
 	}
 
 	t.Run("HEAD ignores Range", func(t *testing.T) {
 		for _, rng := range []string{"bytes=0-9", "bytes=1000-", "bytes=-5"} {
-			c := e2eStaticDial(t, s.Addr)
-			c.Send(e2eStaticReq("HEAD", "/r.bin", "Range", rng) + e2eStaticReq("GET", "/ping"))
+			c := staticDial(t, s.Addr)
+			c.Send(rawRequest("HEAD", "/r.bin", "Range", rng) + rawRequest("GET", "/ping"))
 			r := c.Read("HEAD")
 			if r.Status != 200 || r.Header.Get("Content-Length") != "1000" || r.Header.Get("Content-Range") != "" {
 				t.Errorf("HEAD /r.bin Range: %s: want 200 with Content-Length 1000 and no Content-Range, got\n%q", rng, r.Head)
@@ -563,15 +501,6 @@ func TestE2EStaticRanges(t *testing.T) {
 			if next := c.Read("GET"); next.Status != 200 || string(next.Body) != "pong" {
 				t.Errorf("after HEAD with Range %s: next response %d %q", rng, next.Status, next.Body)
 			}
-		}
-	})
-
-	t.Run("empty file", func(t *testing.T) {
-		r := e2eStaticDo(t, s.Addr, "GET", "/empty.bin", "Range", "bytes=0-")
-		e2eStaticCheckRange(t, "GET /empty.bin Range: bytes=0-", r, nil, 416, 0, 0)
-		r = e2eStaticDo(t, s.Addr, "GET", "/empty.bin")
-		if r.Status != 200 || r.Header.Get("Content-Length") != "0" || len(r.Body) != 0 {
-			t.Errorf("GET /empty.bin: %q", r.Head)
 		}
 	})
 
@@ -587,8 +516,8 @@ func TestE2EStaticRanges(t *testing.T) {
 			{"bytes=-70000", n - 70000, n - 1},
 			{"bytes=1-", 1, n - 1},
 		} {
-			r := e2eStaticDo(t, s.Addr, "GET", "/bin.dat", "Range", tc.rng)
-			e2eStaticCheckRange(t, "GET /bin.dat Range: "+tc.rng, r, big, 206, tc.first, tc.last)
+			r := rawDo(t, s.Addr, "GET", "/bin.dat", "Range", tc.rng)
+			checkRange(t, "GET /bin.dat Range: "+tc.rng, r, big, 206, tc.first, tc.last)
 		}
 	})
 }
@@ -596,10 +525,10 @@ func TestE2EStaticRanges(t *testing.T) {
 // TestE2EStaticRangesPipelined: 206, 416, ignored ranges, HEAD with a
 // range and a 304 in one write on one connection keep the framing.
 func TestE2EStaticRangesPipelined(t *testing.T) {
-	f := e2eStaticMake(t)
-	s := e2eStart(t, e2eOptions{Root: f.Root})
+	f := makeStaticFixture(t)
+	s := startServer(t, serverOptions{Root: f.Root})
 	file := f.Files["r.bin"]
-	etag := e2eStaticDo(t, s.Addr, "HEAD", "/r.bin").Header.Get("ETag")
+	etag := rawDo(t, s.Addr, "HEAD", "/r.bin").Header.Get("ETag")
 
 	type step struct {
 		method, rng, inm string
@@ -622,10 +551,10 @@ func TestE2EStaticRangesPipelined(t *testing.T) {
 		if st.inm != "" {
 			hdr = append(hdr, "If-None-Match", st.inm)
 		}
-		all.WriteString(e2eStaticReq(st.method, "/r.bin", hdr...))
+		all.WriteString(rawRequest(st.method, "/r.bin", hdr...))
 	}
-	all.WriteString(e2eStaticReq("GET", "/ping"))
-	c := e2eStaticDial(t, s.Addr)
+	all.WriteString(rawRequest("GET", "/ping"))
+	c := staticDial(t, s.Addr)
 	c.Send(all.String())
 	for i, st := range steps {
 		r := c.Read(st.method)
@@ -640,7 +569,7 @@ func TestE2EStaticRangesPipelined(t *testing.T) {
 				t.Fatalf("%s If-None-Match: %s: status %d, want 304", what, st.inm, r.Status)
 			}
 		default:
-			e2eStaticCheckRange(t, what, r, file, st.status, st.first, st.last)
+			checkRange(t, what, r, file, st.status, st.first, st.last)
 		}
 		if r.Header.Get("Connection") == "close" {
 			t.Fatalf("%s: the server closed the connection: %q", what, r.Head)
@@ -652,14 +581,14 @@ func TestE2EStaticRangesPipelined(t *testing.T) {
 }
 
 // TestE2EStaticIfRange: If-Range with the current ETag or the exact
-// Last-Modified date keeps the range; another tag, a weak tag or another
-// date gives the whole file with 200.
+// Last-Modified date keeps the range; another date gives the whole file
+// with 200. Every form of If-Range is protocol's TestRangeAppliesIfRange.
 func TestE2EStaticIfRange(t *testing.T) {
-	f := e2eStaticMake(t)
-	s := e2eStart(t, e2eOptions{Root: f.Root})
+	f := makeStaticFixture(t)
+	s := startServer(t, serverOptions{Root: f.Root})
 	file := f.Files["r.bin"]
-	etag := e2eStaticDo(t, s.Addr, "HEAD", "/r.bin").Header.Get("ETag")
-	if !e2eStrongETagRE.MatchString(etag) {
+	etag := rawDo(t, s.Addr, "HEAD", "/r.bin").Header.Get("ETag")
+	if !strongETagRE.MatchString(etag) {
 		t.Fatalf("HEAD /r.bin: ETag %q", etag)
 	}
 	lm := f.LastModified(t, "r.bin")
@@ -671,16 +600,12 @@ func TestE2EStaticIfRange(t *testing.T) {
 		status        int
 	}{
 		{"current ETag", etag, 206},
-		{"other ETag", `"e2e-not-the-tag"`, 200},
-		{"weak current ETag", "W/" + etag, 200},
 		{"exact Last-Modified", lm, 206},
 		{"a second earlier", date(-time.Second), 200},
-		{"an hour earlier", date(-time.Hour), 200},
-		{"an hour later", date(time.Hour), 200},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := e2eStaticDo(t, s.Addr, "GET", "/r.bin", "Range", "bytes=10-19", "If-Range", tc.ifRange)
-			e2eStaticCheckRange(t, fmt.Sprintf("Range: bytes=10-19, If-Range: %s", tc.ifRange), r, file, tc.status, 10, 19)
+			r := rawDo(t, s.Addr, "GET", "/r.bin", "Range", "bytes=10-19", "If-Range", tc.ifRange)
+			checkRange(t, fmt.Sprintf("Range: bytes=10-19, If-Range: %s", tc.ifRange), r, file, tc.status, 10, 19)
 		})
 	}
 }
@@ -688,23 +613,22 @@ func TestE2EStaticIfRange(t *testing.T) {
 // ---------------------------------------------------------------------------
 // Validators
 
-// TestE2EStaticValidators: If-None-Match (tag, list, *, weak) and
-// If-Modified-Since give 304 with no body; non-matching ones 200; IMS is
-// ignored when If-None-Match is present; If-Match and If-Unmodified-Since
-// give 412, with If-Match taking precedence. Every 304 is followed on the
-// same connection by a pipelined GET that must parse right after its head.
+// TestE2EStaticValidators: matching validators give 304 with no body (GET,
+// HEAD, and with a Range), non-matching ones 200, If-Match and
+// If-Unmodified-Since 412. Every 304 is followed on the same connection by
+// a pipelined GET that must parse right after its head. Which validator
+// wins in every combination is protocol's TestPreconditionsValidators.
 func TestE2EStaticValidators(t *testing.T) {
-	f := e2eStaticMake(t)
-	s := e2eStart(t, e2eOptions{Root: f.Root})
+	f := makeStaticFixture(t)
+	s := startServer(t, serverOptions{Root: f.Root})
 	file := f.Files["r.bin"]
-	etag := e2eStaticDo(t, s.Addr, "HEAD", "/r.bin").Header.Get("ETag")
-	if !e2eStrongETagRE.MatchString(etag) {
+	etag := rawDo(t, s.Addr, "HEAD", "/r.bin").Header.Get("ETag")
+	if !strongETagRE.MatchString(etag) {
 		t.Fatalf("HEAD /r.bin: ETag %q", etag)
 	}
 	lm := f.LastModified(t, "r.bin")
 	lmTime, _ := http.ParseTime(lm)
 	date := func(d time.Duration) string { return lmTime.Add(d).Format(http.TimeFormat) }
-	future := time.Now().Add(24 * time.Hour).UTC().Format(http.TimeFormat)
 	other := `"e2e-other"`
 
 	for _, tc := range []struct {
@@ -714,43 +638,18 @@ func TestE2EStaticValidators(t *testing.T) {
 		status int
 	}{
 		{"INM current", "GET", []string{"If-None-Match", etag}, 304},
-		{"INM list with it", "GET", []string{"If-None-Match", `"e2e-a", ` + etag + `, "e2e-b"`}, 304},
-		{"INM list without spaces", "GET", []string{"If-None-Match", `"e2e-a",` + etag}, 304},
-		{"INM star", "GET", []string{"If-None-Match", "*"}, 304},
-		{"INM weak current", "GET", []string{"If-None-Match", "W/" + etag}, 304},
 		{"INM other", "GET", []string{"If-None-Match", other}, 200},
-		{"INM other weak", "GET", []string{"If-None-Match", "W/" + other}, 200},
-		{"INM list without it", "GET", []string{"If-None-Match", `"e2e-a", "e2e-b"`}, 200},
 		{"IMS equal", "GET", []string{"If-Modified-Since", lm}, 304},
-		{"IMS an hour after", "GET", []string{"If-Modified-Since", date(time.Hour)}, 304},
-		{"IMS equal, RFC 850 form", "GET", []string{"If-Modified-Since", lmTime.Format("Monday, 02-Jan-06 15:04:05 GMT")}, 304},
-		{"IMS equal, asctime form", "GET", []string{"If-Modified-Since", lmTime.Format(time.ANSIC)}, 304},
 		{"IMS a second before", "GET", []string{"If-Modified-Since", date(-time.Second)}, 200},
-		{"IMS an hour before", "GET", []string{"If-Modified-Since", date(-time.Hour)}, 200},
-		{"IMS not a date", "GET", []string{"If-Modified-Since", "yesterday"}, 200},
-		{"INM other beats IMS after", "GET", []string{"If-None-Match", other, "If-Modified-Since", date(time.Hour)}, 200},
-		{"INM other beats IMS in the future", "GET", []string{"If-None-Match", other, "If-Modified-Since", future}, 200},
-		{"INM current beats IMS before", "GET", []string{"If-None-Match", etag, "If-Modified-Since", date(-time.Hour)}, 304},
 		{"HEAD INM current", "HEAD", []string{"If-None-Match", etag}, 304},
-		{"HEAD IMS equal", "HEAD", []string{"If-Modified-Since", lm}, 304},
 		{"INM current with a Range", "GET", []string{"If-None-Match", etag, "Range", "bytes=0-9"}, 304},
 		{"IM other", "GET", []string{"If-Match", other}, 412},
-		{"IM weak current", "GET", []string{"If-Match", "W/" + etag}, 412},
-		{"IM current", "GET", []string{"If-Match", etag}, 200},
-		{"IM star", "GET", []string{"If-Match", "*"}, 200},
-		{"IM list with it", "GET", []string{"If-Match", `"e2e-a", ` + etag}, 200},
-		{"IUS an hour before", "GET", []string{"If-Unmodified-Since", date(-time.Hour)}, 412},
 		{"IUS a second before", "GET", []string{"If-Unmodified-Since", date(-time.Second)}, 412},
-		{"IUS equal", "GET", []string{"If-Unmodified-Since", lm}, 200},
-		{"IUS an hour after", "GET", []string{"If-Unmodified-Since", date(time.Hour)}, 200},
-		{"IM current beats IUS before", "GET", []string{"If-Match", etag, "If-Unmodified-Since", date(-time.Hour)}, 200},
-		{"IM other before INM current", "GET", []string{"If-Match", other, "If-None-Match", etag}, 412},
-		{"IM current then INM current", "GET", []string{"If-Match", etag, "If-None-Match", etag}, 304},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			what := fmt.Sprintf("%s /r.bin %q", tc.method, tc.hdr)
-			c := e2eStaticDial(t, s.Addr)
-			c.Send(e2eStaticReq(tc.method, "/r.bin", tc.hdr...) + e2eStaticReq("GET", "/r.bin"))
+			c := staticDial(t, s.Addr)
+			c.Send(rawRequest(tc.method, "/r.bin", tc.hdr...) + rawRequest("GET", "/r.bin"))
 			r := c.Read(tc.method)
 			if r.Status != tc.status {
 				t.Fatalf("%s: status %d, want %d\n%q", what, r.Status, tc.status, r.Head)
@@ -770,7 +669,7 @@ func TestE2EStaticValidators(t *testing.T) {
 				if tc.method == "GET" && !bytes.Equal(r.Body, file) {
 					t.Errorf("%s: 200 without the file (%d bytes)", what, len(r.Body))
 				}
-				e2eStaticCheckFile(t, what, r, "application/octet-stream", 1000, lm)
+				checkFileHeaders(t, what, r, "application/octet-stream", 1000, lm)
 			case 412:
 				if bytes.Equal(r.Body, file) {
 					t.Errorf("%s: 412 carries the file", what)
@@ -795,44 +694,32 @@ func TestE2EStaticValidators(t *testing.T) {
 // Directories
 
 // TestE2EStaticDirectories: /dir redirects to /dir/ (keeping the query),
-// /dir/ serves its index.html, a directory without one is 404, and nothing
-// is ever listed.
+// no redirect leaves the site, /dir/ serves its index.html, a directory
+// without one is 404, and nothing is ever listed; Go's client follows the
+// redirect. The full tables are the handlers package's TestPathDirectories.
 func TestE2EStaticDirectories(t *testing.T) {
-	f := e2eStaticMake(t)
+	f := makeStaticFixture(t)
 	f.Add(t, "sub/deeper/index.html", []byte("<p>deeper</p>\n"))
 	f.Add(t, "nolist/e2e-alpha.txt", []byte("alpha\n"))
 	f.Add(t, "nolist/e2e-beta.txt", []byte("beta\n"))
-	f.Add(t, "a b/index.html", []byte("<p>a b</p>\n"))
 	f.Add(t, "evil.example/index.html", []byte("<p>evil</p>\n"))
-	f.TouchAll(t, e2eStaticMtime)
-	s := e2eStart(t, e2eOptions{Root: f.Root})
+	f.TouchAll(t, fixtureMtime)
+	s := startServer(t, serverOptions{Root: f.Root})
 
 	for _, tc := range []struct{ method, target, loc string }{
-		{"GET", "/sub", "/sub/"},
 		{"HEAD", "/sub", "/sub/"},
-		{"GET", "/sub?x=1", "/sub/?x=1"},
 		{"GET", "/sub?x=1&y=%20z", "/sub/?x=1&y=%20z"},
-		{"GET", "/sub/deeper", "/sub/deeper/"},
-		{"GET", "/nolist", "/nolist/"},
 	} {
-		r := e2eStaticDo(t, s.Addr, tc.method, tc.target)
+		r := rawDo(t, s.Addr, tc.method, tc.target)
 		if r.Status != 301 || r.Header.Get("Location") != tc.loc {
 			t.Errorf("%s %s: want 301 with Location %s, got\n%q", tc.method, tc.target, tc.loc, r.Head)
 		}
 	}
 
-	// A name that needs escaping stays a valid URI, and leads to the index.
-	r := e2eStaticDo(t, s.Addr, "GET", "/a%20b")
-	loc := r.Header.Get("Location")
-	if r.Status != 301 || loc == "" || strings.ContainsAny(loc, " \t\x00") || !strings.HasSuffix(loc, "/") {
-		t.Errorf("GET /a%%20b: want 301 to an escaped path with a slash, got\n%q", r.Head)
-	} else if r := e2eStaticDo(t, s.Addr, "GET", loc); r.Status != 200 || !bytes.Equal(r.Body, f.Files["a b/index.html"]) {
-		t.Errorf("GET %s (from the redirect): %d %q", loc, r.Status, r.Body)
-	}
 	// No redirect can leave the site: //evil.example must not become a
 	// scheme-relative Location.
-	for _, target := range []string{"//evil.example", "///evil.example", "/./evil.example"} {
-		r := e2eStaticDo(t, s.Addr, "GET", target)
+	for _, target := range []string{"//evil.example"} {
+		r := rawDo(t, s.Addr, "GET", target)
 		loc := r.Header.Get("Location")
 		if r.Status == 301 && (strings.HasPrefix(loc, "//") || strings.HasPrefix(loc, "/\\") || strings.Contains(loc, "://")) {
 			t.Errorf("GET %s: redirect off the site: Location %q", target, loc)
@@ -840,35 +727,32 @@ func TestE2EStaticDirectories(t *testing.T) {
 	}
 
 	for _, tc := range []struct{ target, file string }{
-		{"/sub/", "sub/index.html"},
 		{"/sub/?q=1", "sub/index.html"},
-		{"/sub/deeper/", "sub/deeper/index.html"},
-		{"/sub/index.html", "sub/index.html"},
 	} {
-		r := e2eStaticDo(t, s.Addr, "GET", tc.target)
+		r := rawDo(t, s.Addr, "GET", tc.target)
 		if r.Status != 200 || !bytes.Equal(r.Body, f.Files[tc.file]) {
-			t.Errorf("GET %s: %d %q, want 200 with %s", tc.target, r.Status, e2eClip(r.Body), tc.file)
+			t.Errorf("GET %s: %d %q, want 200 with %s", tc.target, r.Status, clip(r.Body), tc.file)
 			continue
 		}
-		e2eStaticCheckFile(t, "GET "+tc.target, r, "text/html; charset=utf-8", len(f.Files[tc.file]), f.LastModified(t, tc.file))
+		checkFileHeaders(t, "GET "+tc.target, r, "text/html; charset=utf-8", len(f.Files[tc.file]), f.LastModified(t, tc.file))
 	}
 
 	// Directories without index.html: 404, and no listing.
-	for _, target := range []string{"/nolist/", "/emptydir/", "/"} {
-		r := e2eStaticDo(t, s.Addr, "GET", target)
+	for _, target := range []string{"/nolist/"} {
+		r := rawDo(t, s.Addr, "GET", target)
 		if r.Status != 404 {
 			t.Errorf("GET %s (no index.html): status %d, want 404", target, r.Status)
 		}
 		for _, name := range []string{"e2e-alpha.txt", "e2e-beta.txt", "hello.txt", "nolist"} {
 			if bytes.Contains(r.Body, []byte(name)) {
-				t.Errorf("GET %s: the body lists %s: %q", target, name, e2eClip(r.Body))
+				t.Errorf("GET %s: the body lists %s: %q", target, name, clip(r.Body))
 			}
 		}
 	}
 
 	// Go's client follows the redirect to the index.
-	c := e2eClient(t)
-	resp, body := e2eDo(t, c, "GET", s.URL("/sub/deeper"), nil)
+	c := newClient(t)
+	resp, body := doRequest(t, c, "GET", s.URL("/sub/deeper"), nil)
 	if resp.StatusCode != 200 || !bytes.Equal(body, f.Files["sub/deeper/index.html"]) || resp.Request.URL.Path != "/sub/deeper/" {
 		t.Errorf("net/http GET /sub/deeper: %d at %s, %q", resp.StatusCode, resp.Request.URL, body)
 	}
@@ -879,80 +763,66 @@ func TestE2EStaticDirectories(t *testing.T) {
 
 // TestE2EStaticDotfiles: names and directories that start with a dot are
 // 404 by default, however the dot is spelled, and served with
-// --dotfiles allow.
+// --dotfiles allow, which opens no way out of the root. Every spelling is
+// the handlers package's TestPathDotfiles; here the flag reaches the rule.
 func TestE2EStaticDotfiles(t *testing.T) {
-	f := e2eStaticMake(t)
+	f := makeStaticFixture(t)
 	dot := map[string]string{
-		".env":              "E2E_DOT_ENV=1\n",
-		".git/config":       "[core] e2e-git-config\n",
-		".git/HEAD":         "ref: refs/heads/e2e\n",
-		"sub/.hidden":       "e2e hidden in sub\n",
-		".hiddendir/f.txt":  "e2e in a dot directory\n",
-		".hiddendir/a/b.js": "e2e deep in a dot directory\n",
+		".env":             "E2E_DOT_ENV=1\n",
+		".git/config":      "[core] e2e-git-config\n",
+		".hiddendir/f.txt": "e2e in a dot directory\n",
 	}
 	for name, body := range dot {
 		f.Add(t, name, []byte(body))
 	}
-	f.TouchAll(t, e2eStaticMtime)
+	f.TouchAll(t, fixtureMtime)
 	targets := map[string]string{ // request target -> file
-		"/.env":                     ".env",
-		"/.git/config":              ".git/config",
-		"/.git/HEAD":                ".git/HEAD",
-		"/sub/.hidden":              "sub/.hidden",
-		"/.hiddendir/f.txt":         ".hiddendir/f.txt",
-		"/.hiddendir/a/b.js":        ".hiddendir/a/b.js",
-		"/%2eenv":                   ".env",
-		"/%2Egit/config":            ".git/config",
-		"/sub/%2ehidden":            "sub/.hidden",
-		"/sub/./.hidden":            "sub/.hidden",
-		"/sub/../.env":              ".env",
-		"/hello.txt/../.git/config": ".git/config",
+		"/.env":             ".env",
+		"/%2Egit/config":    ".git/config",
+		"/.hiddendir/f.txt": ".hiddendir/f.txt",
 	}
 
 	t.Run("deny by default", func(t *testing.T) {
-		s := e2eStart(t, e2eOptions{Root: f.Root})
+		s := startServer(t, serverOptions{Root: f.Root})
 		for target, file := range targets {
 			for _, m := range []string{"GET", "HEAD"} {
-				c := e2eStaticDial(t, s.Addr)
-				c.Send(e2eStaticReq(m, target, "Connection", "close"))
+				c := staticDial(t, s.Addr)
+				c.Send(rawRequest(m, target, "Connection", "close"))
 				raw := c.ReadAll()
-				st := e2eStaticStatus(t, raw)
+				st := rawStatus(t, raw)
 				if st != 404 {
-					t.Errorf("%s %s: status %d, want 404\n%q", m, target, st, e2eClip(raw))
+					t.Errorf("%s %s: status %d, want 404\n%q", m, target, st, clip(raw))
 				}
 				if bytes.Contains(raw, []byte(dot[file])) {
 					t.Errorf("%s %s: the response carries %s", m, target, file)
 				}
 			}
 		}
-		for _, target := range []string{"/.git", "/.git/", "/.hiddendir", "/.hiddendir/"} {
-			r := e2eStaticDo(t, s.Addr, "GET", target)
+		for _, target := range []string{"/.git"} {
+			r := rawDo(t, s.Addr, "GET", target)
 			if r.Status != 404 {
 				t.Errorf("GET %s: status %d, want 404 (no redirect, no hint)\n%q", target, r.Status, r.Head)
 			}
 		}
-		if r := e2eStaticDo(t, s.Addr, "GET", "/hello.txt"); r.Status != 200 {
+		if r := rawDo(t, s.Addr, "GET", "/hello.txt"); r.Status != 200 {
 			t.Errorf("GET /hello.txt: %d", r.Status)
 		}
 	})
 
 	t.Run("allow", func(t *testing.T) {
-		s := e2eStart(t, e2eOptions{Root: f.Root, Args: []string{"--dotfiles", "allow"}})
+		s := startServer(t, serverOptions{Root: f.Root, Args: []string{"--dotfiles", "allow"}})
 		for target, file := range targets {
-			if target == "/hello.txt/../.git/config" {
-				continue // whether a file may stand for a directory before ".." is not specified
-			}
-			r := e2eStaticDo(t, s.Addr, "GET", target)
+			r := rawDo(t, s.Addr, "GET", target)
 			if r.Status != 200 || string(r.Body) != dot[file] {
 				t.Errorf("GET %s with --dotfiles allow: %d %q, want 200 %q", target, r.Status, r.Body, dot[file])
 			}
 		}
 		// Still sealed.
-		for _, target := range []string{"/../secret.txt", "/.%2e/secret.txt", "/%2e%2e/secret.txt", "/link-out"} {
-			c := e2eStaticDial(t, s.Addr)
-			c.Send(e2eStaticReq("GET", target, "Connection", "close"))
+		for _, target := range []string{"/.%2e/secret.txt", "/link-out"} {
+			c := staticDial(t, s.Addr)
+			c.Send(rawRequest("GET", target, "Connection", "close"))
 			raw := c.ReadAll()
-			if st := e2eStaticStatus(t, raw); st != 400 && st != 403 && st != 404 {
+			if st := rawStatus(t, raw); st != 400 && st != 403 && st != 404 {
 				t.Errorf("GET %s with --dotfiles allow: status %d", target, st)
 			}
 			if bytes.Contains(raw, f.Secret) {
@@ -962,15 +832,15 @@ func TestE2EStaticDotfiles(t *testing.T) {
 	})
 }
 
-// e2eStaticStatus is the status code of a raw response (0 when there is no
+// rawStatus is the status code of a raw response (0 when there is no
 // parsable head).
-func e2eStaticStatus(t testing.TB, raw []byte) int {
+func rawStatus(t testing.TB, raw []byte) int {
 	t.Helper()
 	i := bytes.Index(raw, []byte("\r\n\r\n"))
 	if i < 0 {
 		return 0
 	}
-	st, _, err := e2eParseHead(raw[:i+4])
+	st, _, err := parseHead(raw[:i+4])
 	if err != nil {
 		return 0
 	}
@@ -984,95 +854,55 @@ func e2eStaticStatus(t testing.TB, raw []byte) int {
 // symlink can bring a byte from outside the root into a response; each
 // attempt gets 400, 403 or 404. Both with dotfiles denied (where ".." is
 // also a dot segment) and allowed (where only the kernel's containment
-// stands in the way).
+// stands in the way). A few targets of each kind go over the wire, where
+// no client cleans them first; every one of the table is the handlers
+// package's TestPathTraversal.
 func TestE2EStaticTraversal(t *testing.T) {
-	f := e2eStaticMake(t)
-	// Relative symlinks out of the root, next to the absolute ones of
-	// e2eMakeTree (link-out -> BASE/secret.txt, linkdir-out -> BASE).
-	for link, target := range map[string]string{
-		"link-rel":           "../secret.txt",
-		"linkdir-rel":        "..",
-		"sub/link-rel2":      "../../secret.txt",
-		"sub/linkdir-up":     "../..",
-		"link-chain":         "link-rel",
-		"link-proc":          "/proc/self/root" + filepath.Join(f.Base, "secret.txt"),
-		"sub/link-to-secret": filepath.Join(f.Base, "secret.txt"),
-	} {
-		if err := os.Symlink(target, f.Path(link)); err != nil {
-			t.Fatal(err)
-		}
+	f := makeStaticFixture(t)
+	// A relative symlink out of the root, next to the absolute ones of
+	// makeTree (link-out -> BASE/secret.txt, linkdir-out -> BASE).
+	if err := os.Symlink("../secret.txt", f.Path("link-rel")); err != nil {
+		t.Fatal(err)
 	}
 	secretHex := f.Secret[len("E2E-TOP-SECRET-"):]
 
 	targets := []string{
 		"/../secret.txt",
-		"/../../secret.txt",
 		"/%2e%2e/secret.txt",
-		"/%2E%2E/secret.txt",
-		"/.%2e/secret.txt",
-		"/%2e./secret.txt",
-		"/%252e%252e/secret.txt",
-		"/%252e%252e%252fsecret.txt",
 		"/..%2fsecret.txt",
-		"/..%2Fsecret.txt",
-		"/%2e%2e%2fsecret.txt",
-		"/..%5csecret.txt",
-		"/..%5Csecret.txt",
 		"/..\\secret.txt",
-		"/sub/..%2f..%2fsecret.txt",
-		"/sub/../../secret.txt",
-		"/sub/%2e%2e/%2e%2e/secret.txt",
-		"//../secret.txt",
-		"/./../secret.txt",
-		"/%c0%ae%c0%ae/secret.txt",
-		"/%00",
 		"/a%00b",
-		"/../secret.txt%00.html",
-		"/hello.txt%00",
 		"/link-out",
 		"/link-rel",
-		"/link-chain",
-		"/link-proc",
-		"/sub/link-rel2",
-		"/sub/link-to-secret",
 		"/linkdir-out/secret.txt",
-		"/linkdir-rel/secret.txt",
-		"/sub/linkdir-up/secret.txt",
-		"/linkdir-out/root/../secret.txt",
-		"/linkdir-out/",
-		"/linkdir-rel/",
 		"http://e2e/../secret.txt",
-		"http://e2e/%2e%2e/secret.txt",
-		"http://e2e/..%2fsecret.txt",
-		"http://e2e/link-out",
 		"../secret.txt",
-		"secret.txt",
 	}
 	for _, mode := range []struct {
 		name string
 		args []string
 	}{{"dotfiles deny", nil}, {"dotfiles allow", []string{"--dotfiles", "allow"}}} {
 		t.Run(mode.name, func(t *testing.T) {
-			s := e2eStart(t, e2eOptions{Root: f.Root, Args: mode.args})
+			s := startServer(t, serverOptions{Root: f.Root, Args: mode.args})
 			for _, target := range targets {
 				for _, extra := range [][]string{nil, {"Range", "bytes=0-"}} {
-					c := e2eStaticDial(t, s.Addr)
-					c.Send(e2eStaticReq("GET", target, append([]string{"Connection", "close"}, extra...)...))
+					c := staticDial(t, s.Addr)
+					c.Send(rawRequest("GET", target, append([]string{"Connection", "close"}, extra...)...))
 					raw := c.ReadAll()
-					st := e2eStaticStatus(t, raw)
+					st := rawStatus(t, raw)
 					if st != 400 && st != 403 && st != 404 {
-						t.Errorf("GET %s %q: status %d, want 400, 403 or 404\n%q", target, extra, st, e2eClip(raw))
+						t.Errorf("GET %s %q: status %d, want 400, 403 or 404\n%q", target, extra, st, clip(raw))
 					}
 					if bytes.Contains(raw, f.Secret) || bytes.Contains(raw, secretHex) {
-						t.Errorf("GET %s %q: THE SECRET OUTSIDE THE ROOT LEAKED:\n%q", target, extra, e2eClip(raw))
+						t.Errorf("GET %s %q: THE SECRET OUTSIDE THE ROOT LEAKED:\n%q", target, extra, clip(raw))
 					}
 				}
 			}
 			// Still serving, and in-root files are fine.
-			if r := e2eStaticDo(t, s.Addr, "GET", "/hello.txt"); r.Status != 200 || !bytes.Equal(r.Body, f.Files["hello.txt"]) {
+			if r := rawDo(t, s.Addr, "GET", "/hello.txt"); r.Status != 200 || !bytes.Equal(r.Body, f.Files["hello.txt"]) {
 				t.Errorf("GET /hello.txt after the traversal table: %d %q", r.Status, r.Body)
 			}
-			if r := e2eStaticDo(t, s.Addr, "GET", "/ping"); r.Status != 200 || string(r.Body) != "pong" {
+			if r := rawDo(t, s.Addr, "GET", "/ping"); r.Status != 200 || string(r.Body) != "pong" {
 				t.Errorf("GET /ping after the traversal table: %d %q", r.Status, r.Body)
 			}
 		})
@@ -1084,25 +914,21 @@ func TestE2EStaticTraversal(t *testing.T) {
 
 // TestE2EStaticClassicIgnoresRange: in classic mode a file is exactly
 // "HTTP/1.1 200 OK\r\nContent-Length: N\r\n\r\n" and its bytes, whatever
-// Range or validator fields the request carries.
+// Range or validator fields the request carries (every such field is the
+// handlers package's TestServeClassicFileIgnoresRange).
 func TestE2EStaticClassicIgnoresRange(t *testing.T) {
-	f := e2eStaticMake(t)
-	s := e2eStartClassic(t, f.e2eTree)
+	f := makeStaticFixture(t)
+	s := startClassic(t, f.docTree)
 	for _, tc := range []struct{ name, fields string }{
-		{"plain", ""},
 		{"range", "Range: bytes=0-3\r\n"},
-		{"suffix range", "Range: bytes=-5\r\n"},
-		{"unsatisfiable range", "Range: bytes=5000-\r\n"},
 		{"if-none-match star", "If-None-Match: *\r\n"},
-		{"if-modified-since", "If-Modified-Since: " + time.Now().Add(time.Hour).UTC().Format(http.TimeFormat) + "\r\n"},
-		{"range and if-range", "Range: bytes=0-3\r\nIf-Range: \"x\"\r\n"},
 	} {
 		for _, name := range []string{"hello.txt", "r.bin"} {
-			c := e2eStaticDial(t, s.Addr)
+			c := staticDial(t, s.Addr)
 			c.Send("GET /" + name + " HTTP/1.1\r\n" + tc.fields + "\r\n")
 			got := c.ReadAll()
-			if want := e2eCOK(string(f.Files[name])); string(got) != want {
-				t.Errorf("classic GET /%s (%s):\n got %q\nwant %q", name, tc.name, e2eClip(got), e2eClip([]byte(want)))
+			if want := classicOK(string(f.Files[name])); string(got) != want {
+				t.Errorf("classic GET /%s (%s):\n got %q\nwant %q", name, tc.name, clip(got), clip([]byte(want)))
 			}
 		}
 	}

@@ -1,12 +1,8 @@
-package main
+package e2e
 
-// End-to-end tests: they run the real http_server binary and talk to it over
-// loopback with Go's net/http client, raw sockets (for exact bytes) and curl.
-//
-// The binary is $HTTP_SERVER_BIN when set (the Makefile points it at the
-// freshly built ./http_server); otherwise TestMain builds it into a temporary
-// directory. Every top-level name here starts with e2e so that nothing clashes
-// with the binary's own identifiers in package main.
+// The harness: starting the server binary and waiting for its start-up line,
+// document roots with known files, raw sockets with deadlines, net/http
+// clients and the /stats counters.
 
 import (
 	"bufio"
@@ -34,70 +30,33 @@ import (
 	"time"
 )
 
-// e2eBin is the absolute path of the binary under test.
-var e2eBin string
-
-// e2eIOTimeout bounds every single socket operation, so that a hang fails a
+// ioTimeout bounds every single socket operation, so that a hang fails a
 // test instead of blocking the whole suite.
-const e2eIOTimeout = 5 * time.Second
-
-func TestMain(m *testing.M) {
-	os.Exit(e2eRunMain(m))
-}
-
-func e2eRunMain(m *testing.M) int {
-	bin := os.Getenv("HTTP_SERVER_BIN")
-	if bin == "" {
-		dir, err := os.MkdirTemp("", "http_server-e2e-")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "e2e: temp dir:", err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		bin = filepath.Join(dir, "http_server")
-		build := exec.Command("go", "build", "-o", bin, ".")
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err != nil {
-			fmt.Fprintln(os.Stderr, "e2e: building the server failed:", err)
-			return 1
-		}
-	}
-	abs, err := filepath.Abs(bin)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "e2e:", err)
-		return 1
-	}
-	if _, err := os.Stat(abs); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: server binary:", err)
-		return 1
-	}
-	e2eBin = abs
-	return m.Run()
-}
+const ioTimeout = 5 * time.Second
 
 // ---------------------------------------------------------------------------
 // Running the server
 
-// e2eOutput collects what the server writes, for parsing and for failure logs.
-type e2eOutput struct {
+// lockedBuffer collects what the server writes, for parsing and for failure logs.
+type lockedBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (o *e2eOutput) Write(p []byte) (int, error) {
+func (o *lockedBuffer) Write(p []byte) (int, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.buf.Write(p)
 }
 
-func (o *e2eOutput) String() string {
+func (o *lockedBuffer) String() string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.buf.String()
 }
 
-// e2eOptions describe how to start a server.
-type e2eOptions struct {
+// serverOptions describe how to start a server.
+type serverOptions struct {
 	Root     string     // --root; a fresh empty temp dir when ""
 	Args     []string   // more flags
 	NoPort   bool       // do not pass --port 0
@@ -110,8 +69,8 @@ type e2eOptions struct {
 	TLSOnly  bool       // wait for the https line only (--tls-only: no plain listener, Addr stays "")
 }
 
-// e2eServer is one running http_server process.
-type e2eServer struct {
+// server is one running http_server process.
+type server struct {
 	t      testing.TB
 	cmd    *exec.Cmd
 	Dir    string // working directory
@@ -119,25 +78,25 @@ type e2eServer struct {
 	Addr   string // 127.0.0.1:port
 	Port   int
 	Line   string // the start-up line (the https one with TLSOnly)
-	stdout *e2eOutput
-	stderr *e2eOutput
+	stdout *lockedBuffer
+	stderr *lockedBuffer
 	done   chan struct{}
 	err    error // from Wait, valid once done is closed
 
-	// With e2eOptions.TLS or TLSOnly: the https listener and its start line.
+	// With serverOptions.TLS or TLSOnly: the https listener and its start line.
 	TLSAddr string // 127.0.0.1:port
 	TLSPort int
 	TLSLine string
 }
 
 var (
-	e2eListenRE    = regexp.MustCompile(`listening on ([0-9.]+):([0-9]+)`)
-	e2eTLSListenRE = regexp.MustCompile(`listening for https on ([0-9.]+):([0-9]+)`)
+	listenRE    = regexp.MustCompile(`listening on ([0-9.]+):([0-9]+)`)
+	tlsListenRE = regexp.MustCompile(`listening for https on ([0-9.]+):([0-9]+)`)
 )
 
-// e2eStart starts the server with --addr 127.0.0.1 --port 0 --root ROOT and
+// startServer starts the server with --addr 127.0.0.1 --port 0 --root ROOT and
 // the given flags, and waits for its start-up line.
-func e2eStart(t testing.TB, o e2eOptions) *e2eServer {
+func startServer(t testing.TB, o serverOptions) *server {
 	t.Helper()
 	dir := t.TempDir()
 	root := o.Root
@@ -166,21 +125,21 @@ func e2eStart(t testing.TB, o e2eOptions) *e2eServer {
 		if o.Ulimit > 0 {
 			script = fmt.Sprintf("ulimit -n %d && %s", o.Ulimit, script)
 		}
-		cmd = exec.Command("sh", append([]string{"-c", script, e2eBin}, args...)...)
+		cmd = exec.Command("sh", append([]string{"-c", script, serverBin}, args...)...)
 	} else {
-		cmd = exec.Command(e2eBin, args...)
+		cmd = exec.Command(serverBin, args...)
 	}
 	cmd.Env = append(os.Environ(), o.Env...)
 	cmd.ExtraFiles = o.Files
-	s := &e2eServer{
+	s := &server{
 		t: t, cmd: cmd, Dir: dir, Root: root,
-		stdout: &e2eOutput{}, stderr: &e2eOutput{},
+		stdout: &lockedBuffer{}, stderr: &lockedBuffer{},
 		done: make(chan struct{}),
 	}
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = s.stdout, s.stderr
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", e2eBin, err)
+		t.Fatalf("starting %s: %v", serverBin, err)
 	}
 	go func() {
 		s.err = cmd.Wait()
@@ -211,18 +170,18 @@ func e2eStart(t testing.TB, o e2eOptions) *e2eServer {
 	for {
 		// The start lines are log records on stderr, in the text or JSON format.
 		out := s.stderr.String()
-		plain := e2eListenRE.FindStringSubmatch(out)
-		secure := e2eTLSListenRE.FindStringSubmatch(out)
+		plain := listenRE.FindStringSubmatch(out)
+		secure := tlsListenRE.FindStringSubmatch(out)
 		if (plain != nil || !wantPlain) && (secure != nil || !wantTLS) {
 			if wantPlain {
 				s.Port, _ = strconv.Atoi(plain[2])
 				s.Addr = net.JoinHostPort(plain[1], plain[2])
-				s.Line = e2eLineWith(out, "listening on")
+				s.Line = lineWith(out, "listening on")
 			}
 			if wantTLS {
 				s.TLSPort, _ = strconv.Atoi(secure[2])
 				s.TLSAddr = net.JoinHostPort(secure[1], secure[2])
-				s.TLSLine = e2eLineWith(out, "listening for https on")
+				s.TLSLine = lineWith(out, "listening for https on")
 				if !wantPlain {
 					s.Line = s.TLSLine
 				}
@@ -238,20 +197,20 @@ func e2eStart(t testing.TB, o e2eOptions) *e2eServer {
 		time.Sleep(5 * time.Millisecond)
 	}
 	if wantPlain {
-		if m := e2eListenRE.FindStringSubmatch(s.Line); m == nil || m[1] != "127.0.0.1" || s.Port == 0 {
+		if m := listenRE.FindStringSubmatch(s.Line); m == nil || m[1] != "127.0.0.1" || s.Port == 0 {
 			t.Fatalf("start-up line %q does not name 127.0.0.1 and a real port", s.Line)
 		}
 	}
 	if wantTLS {
-		if m := e2eTLSListenRE.FindStringSubmatch(s.TLSLine); m == nil || m[1] != "127.0.0.1" || s.TLSPort == 0 {
+		if m := tlsListenRE.FindStringSubmatch(s.TLSLine); m == nil || m[1] != "127.0.0.1" || s.TLSPort == 0 {
 			t.Fatalf("https start-up line %q does not name 127.0.0.1 and a real port", s.TLSLine)
 		}
 	}
 	return s
 }
 
-// e2eLineWith is the first line of out that contains substr.
-func e2eLineWith(out, substr string) string {
+// lineWith is the first line of out that contains substr.
+func lineWith(out, substr string) string {
 	for _, line := range strings.Split(out, "\n") {
 		if strings.Contains(line, substr) {
 			return line
@@ -260,7 +219,7 @@ func e2eLineWith(out, substr string) string {
 	return ""
 }
 
-func (s *e2eServer) exited() bool {
+func (s *server) exited() bool {
 	select {
 	case <-s.done:
 		return true
@@ -270,14 +229,14 @@ func (s *e2eServer) exited() bool {
 }
 
 // Pid is the server's process id.
-func (s *e2eServer) Pid() int { return s.cmd.Process.Pid }
+func (s *server) Pid() int { return s.cmd.Process.Pid }
 
 // URL is the http URL of path on this server.
-func (s *e2eServer) URL(path string) string { return "http://" + s.Addr + path }
+func (s *server) URL(path string) string { return "http://" + s.Addr + path }
 
 // Stop sends sig and waits (up to 10 s) for the process to exit. It returns
 // the exit code; -1 means killed by a signal.
-func (s *e2eServer) Stop(sig os.Signal) int {
+func (s *server) Stop(sig os.Signal) int {
 	s.t.Helper()
 	if err := s.cmd.Process.Signal(sig); err != nil {
 		s.t.Fatalf("signal %v: %v", sig, err)
@@ -286,7 +245,7 @@ func (s *e2eServer) Stop(sig os.Signal) int {
 }
 
 // Wait waits for the process to exit and returns its exit code.
-func (s *e2eServer) Wait(d time.Duration) int {
+func (s *server) Wait(d time.Duration) int {
 	s.t.Helper()
 	select {
 	case <-s.done:
@@ -297,14 +256,14 @@ func (s *e2eServer) Wait(d time.Duration) int {
 }
 
 // Output is what the server printed so far.
-func (s *e2eServer) Output() string { return s.stdout.String() + s.stderr.String() }
+func (s *server) Output() string { return s.stdout.String() + s.stderr.String() }
 
-// e2eRunBinary runs the binary to completion (10 s at most) in a temp dir.
-func e2eRunBinary(t *testing.T, args ...string) (code int, stdout, stderr string) {
+// runBinary runs the binary to completion (10 s at most) in a temp dir.
+func runBinary(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, e2eBin, args...)
+	cmd := exec.CommandContext(ctx, serverBin, args...)
 	cmd.Dir = t.TempDir()
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
@@ -322,25 +281,25 @@ func e2eRunBinary(t *testing.T, args ...string) (code int, stdout, stderr string
 // ---------------------------------------------------------------------------
 // Document roots
 
-// e2eTree is a document root with known files, plus a secret file outside it.
-type e2eTree struct {
+// docTree is a document root with known files, plus a secret file outside it.
+type docTree struct {
 	Base   string // parent of Root; holds the secret
 	Root   string
 	Secret []byte // content of Base/secret.txt, outside the root
 	Files  map[string][]byte
 }
 
-// e2eMakeTree builds a document root:
+// makeTree builds a document root:
 //
 //	hello.txt, bin.dat (100 KiB random), sub/index.html, sub/page.txt,
 //	emptydir/ (no index), link-out -> ../secret.txt, linkdir-out -> ..
-func e2eMakeTree(t testing.TB) *e2eTree {
+func makeTree(t testing.TB) *docTree {
 	t.Helper()
 	base := t.TempDir()
-	tr := &e2eTree{
+	tr := &docTree{
 		Base:   base,
 		Root:   filepath.Join(base, "root"),
-		Secret: []byte("E2E-TOP-SECRET-" + hex.EncodeToString(e2eRandom(t, 16))),
+		Secret: []byte("E2E-TOP-SECRET-" + hex.EncodeToString(randomBytes(t, 16))),
 		Files:  map[string][]byte{},
 	}
 	if err := os.WriteFile(filepath.Join(base, "secret.txt"), tr.Secret, 0o644); err != nil {
@@ -352,7 +311,7 @@ func e2eMakeTree(t testing.TB) *e2eTree {
 		}
 	}
 	tr.Add(t, "hello.txt", []byte("hello, world\n"))
-	tr.Add(t, "bin.dat", e2eRandom(t, 100*1024))
+	tr.Add(t, "bin.dat", randomBytes(t, 100*1024))
 	tr.Add(t, "sub/index.html", []byte("<html><body>sub index</body></html>\n"))
 	tr.Add(t, "sub/page.txt", []byte("a page in sub\n"))
 	if err := os.Symlink(filepath.Join(base, "secret.txt"), filepath.Join(tr.Root, "link-out")); err != nil {
@@ -365,7 +324,7 @@ func e2eMakeTree(t testing.TB) *e2eTree {
 }
 
 // Add writes a file under the root.
-func (tr *e2eTree) Add(t testing.TB, name string, data []byte) {
+func (tr *docTree) Add(t testing.TB, name string, data []byte) {
 	t.Helper()
 	p := filepath.Join(tr.Root, filepath.FromSlash(name))
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -379,9 +338,9 @@ func (tr *e2eTree) Add(t testing.TB, name string, data []byte) {
 
 // AddRandom writes a file of n random bytes under the root and returns its
 // sha256. The content is not kept in Files (it may be large).
-func (tr *e2eTree) AddRandom(t testing.TB, name string, n int) [32]byte {
+func (tr *docTree) AddRandom(t testing.TB, name string, n int) [32]byte {
 	t.Helper()
-	data := e2eRandom(t, n)
+	data := randomBytes(t, n)
 	p := filepath.Join(tr.Root, filepath.FromSlash(name))
 	if err := os.WriteFile(p, data, 0o644); err != nil {
 		t.Fatal(err)
@@ -389,7 +348,7 @@ func (tr *e2eTree) AddRandom(t testing.TB, name string, n int) [32]byte {
 	return sha256.Sum256(data)
 }
 
-func e2eRandom(t testing.TB, n int) []byte {
+func randomBytes(t testing.TB, n int) []byte {
 	t.Helper()
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
@@ -401,84 +360,84 @@ func e2eRandom(t testing.TB, n int) []byte {
 // ---------------------------------------------------------------------------
 // Raw sockets
 
-// e2eConn is a raw client connection with per-operation deadlines.
-type e2eConn struct {
+// rawConn is a raw client connection with per-operation deadlines.
+type rawConn struct {
 	t  testing.TB
 	c  *net.TCPConn
 	br *bufio.Reader
 }
 
-func e2eDial(t testing.TB, addr string) *e2eConn {
+func dial(t testing.TB, addr string) *rawConn {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, e2eIOTimeout)
+	c, err := net.DialTimeout("tcp", addr, ioTimeout)
 	if err != nil {
 		t.Fatalf("dial %s: %v", addr, err)
 	}
 	t.Cleanup(func() { c.Close() })
-	return &e2eConn{t: t, c: c.(*net.TCPConn), br: bufio.NewReaderSize(c, 64*1024)}
+	return &rawConn{t: t, c: c.(*net.TCPConn), br: bufio.NewReaderSize(c, 64*1024)}
 }
 
 // Send writes all of data.
-func (c *e2eConn) Send(data string) {
+func (c *rawConn) Send(data string) {
 	c.t.Helper()
-	c.c.SetWriteDeadline(time.Now().Add(e2eIOTimeout))
+	c.c.SetWriteDeadline(time.Now().Add(ioTimeout))
 	if _, err := io.WriteString(c.c, data); err != nil {
 		c.t.Fatalf("write: %v", err)
 	}
 }
 
 // CloseWrite half-closes the connection.
-func (c *e2eConn) CloseWrite() {
+func (c *rawConn) CloseWrite() {
 	c.t.Helper()
 	if err := c.c.CloseWrite(); err != nil {
 		c.t.Fatalf("CloseWrite: %v", err)
 	}
 }
 
-func (c *e2eConn) Close() { c.c.Close() }
+func (c *rawConn) Close() { c.c.Close() }
 
 // ReadAll reads until EOF and returns everything. Any other error (a
 // timeout, a reset) fails the test.
-func (c *e2eConn) ReadAll() []byte {
+func (c *rawConn) ReadAll() []byte {
 	c.t.Helper()
 	var out []byte
 	buf := make([]byte, 64*1024)
 	for {
-		c.c.SetReadDeadline(time.Now().Add(e2eIOTimeout))
+		c.c.SetReadDeadline(time.Now().Add(ioTimeout))
 		n, err := c.br.Read(buf)
 		out = append(out, buf[:n]...)
 		if err == io.EOF {
 			return out
 		}
 		if err != nil {
-			c.t.Fatalf("reading until EOF: %v (after %d bytes: %q)", err, len(out), e2eClip(out))
+			c.t.Fatalf("reading until EOF: %v (after %d bytes: %q)", err, len(out), clip(out))
 		}
 	}
 }
 
 // ExpectClosed asserts that the server closed the connection: the next read
 // gives EOF (or a reset), no bytes, and no timeout.
-func (c *e2eConn) ExpectClosed() {
+func (c *rawConn) ExpectClosed() {
 	c.t.Helper()
-	c.c.SetReadDeadline(time.Now().Add(e2eIOTimeout))
+	c.c.SetReadDeadline(time.Now().Add(ioTimeout))
 	buf := make([]byte, 4096)
 	n, err := c.br.Read(buf)
 	if n > 0 {
-		c.t.Fatalf("expected the server to close the connection, got %d more bytes: %q", n, e2eClip(buf[:n]))
+		c.t.Fatalf("expected the server to close the connection, got %d more bytes: %q", n, clip(buf[:n]))
 	}
 	if err == nil {
 		c.t.Fatalf("expected the server to close the connection, read returned nothing and no error")
 	}
 	if errors.Is(err, os.ErrDeadlineExceeded) {
-		c.t.Fatalf("expected the server to close the connection, it stayed open for %v", e2eIOTimeout)
+		c.t.Fatalf("expected the server to close the connection, it stayed open for %v", ioTimeout)
 	}
 	if err != io.EOF && !errors.Is(err, syscall.ECONNRESET) {
 		c.t.Fatalf("expected EOF, got %v", err)
 	}
 }
 
-// e2eRawResp is one response exactly as it came off the wire.
-type e2eRawResp struct {
+// rawResponse is one response exactly as it came off the wire.
+type rawResponse struct {
 	Status int
 	Head   []byte // status line through the blank line, CRLFCRLF included
 	Body   []byte
@@ -486,26 +445,26 @@ type e2eRawResp struct {
 }
 
 // Raw is the whole response.
-func (r *e2eRawResp) Raw() []byte { return append(append([]byte{}, r.Head...), r.Body...) }
+func (r *rawResponse) Raw() []byte { return append(append([]byte{}, r.Head...), r.Body...) }
 
 // ReadResponse reads one response. When head is true (the request was
 // HEAD) no body is read whatever Content-Length says.
-func (c *e2eConn) ReadResponse(head bool) *e2eRawResp {
+func (c *rawConn) ReadResponse(head bool) *rawResponse {
 	c.t.Helper()
-	c.c.SetReadDeadline(time.Now().Add(e2eIOTimeout))
+	c.c.SetReadDeadline(time.Now().Add(ioTimeout))
 	var h []byte
 	for !bytes.HasSuffix(h, []byte("\r\n\r\n")) {
 		line, err := c.br.ReadSlice('\n')
 		h = append(h, line...)
 		if err != nil {
-			c.t.Fatalf("reading response head: %v (got %q)", err, e2eClip(h))
+			c.t.Fatalf("reading response head: %v (got %q)", err, clip(h))
 		}
 		if len(h) > 64*1024 {
-			c.t.Fatalf("response head too long: %q", e2eClip(h))
+			c.t.Fatalf("response head too long: %q", clip(h))
 		}
 	}
-	r := &e2eRawResp{Head: h}
-	status, hdr, err := e2eParseHead(h)
+	r := &rawResponse{Head: h}
+	status, hdr, err := parseHead(h)
 	if err != nil {
 		c.t.Fatalf("%v in %q", err, h)
 	}
@@ -528,8 +487,8 @@ func (c *e2eConn) ReadResponse(head bool) *e2eRawResp {
 	return r
 }
 
-// e2eParseHead parses a response head (status line and fields).
-func e2eParseHead(h []byte) (int, http.Header, error) {
+// parseHead parses a response head (status line and fields).
+func parseHead(h []byte) (int, http.Header, error) {
 	lines := strings.Split(strings.TrimSuffix(string(h), "\r\n\r\n"), "\r\n")
 	parts := strings.SplitN(lines[0], " ", 3)
 	if len(parts) < 2 || !strings.HasPrefix(parts[0], "HTTP/1.") {
@@ -550,11 +509,11 @@ func e2eParseHead(h []byte) (int, http.Header, error) {
 	return status, hdr, nil
 }
 
-// e2eExchange sends req on a fresh connection, optionally half-closes, and
+// exchange sends req on a fresh connection, optionally half-closes, and
 // returns every byte the server sent until it closed the connection.
-func e2eExchange(t testing.TB, addr, req string, halfClose bool) []byte {
+func exchange(t testing.TB, addr, req string, halfClose bool) []byte {
 	t.Helper()
-	c := e2eDial(t, addr)
+	c := dial(t, addr)
 	defer c.Close()
 	if req != "" {
 		c.Send(req)
@@ -565,22 +524,22 @@ func e2eExchange(t testing.TB, addr, req string, halfClose bool) []byte {
 	return c.ReadAll()
 }
 
-// e2eOne sends one modern request on a fresh connection and reads one
+// sendOne sends one modern request on a fresh connection and reads one
 // response.
-func e2eOne(t testing.TB, addr, req string) *e2eRawResp {
+func sendOne(t testing.TB, addr, req string) *rawResponse {
 	t.Helper()
-	c := e2eDial(t, addr)
+	c := dial(t, addr)
 	defer c.Close()
 	c.Send(req)
 	return c.ReadResponse(strings.HasPrefix(req, "HEAD "))
 }
 
-// e2eGetReq is a minimal modern GET request.
-func e2eGetReq(path string) string {
+// getRequest is a minimal modern GET request.
+func getRequest(path string) string {
 	return "GET " + path + " HTTP/1.1\r\nHost: e2e\r\n\r\n"
 }
 
-func e2eClip(b []byte) []byte {
+func clip(b []byte) []byte {
 	if len(b) > 300 {
 		return append(append([]byte{}, b[:300]...), "..."...)
 	}
@@ -590,8 +549,8 @@ func e2eClip(b []byte) []byte {
 // ---------------------------------------------------------------------------
 // net/http
 
-// e2eClient is a keep-alive client for one test.
-func e2eClient(t testing.TB) *http.Client {
+// newClient is a keep-alive client for one test.
+func newClient(t testing.TB) *http.Client {
 	tr := &http.Transport{
 		MaxIdleConns:        128,
 		MaxIdleConnsPerHost: 128,
@@ -602,18 +561,18 @@ func e2eClient(t testing.TB) *http.Client {
 	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
 }
 
-// e2eDo sends one request and returns the response with its body read.
-func e2eDo(t testing.TB, c *http.Client, method, url string, body []byte, hdr ...string) (*http.Response, []byte) {
+// doRequest sends one request and returns the response with its body read.
+func doRequest(t testing.TB, c *http.Client, method, url string, body []byte, hdr ...string) (*http.Response, []byte) {
 	t.Helper()
-	resp, data, err := e2eTry(c, method, url, body, hdr...)
+	resp, data, err := tryRequest(c, method, url, body, hdr...)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}
 	return resp, data
 }
 
-// e2eTry is e2eDo that returns errors (for use in goroutines).
-func e2eTry(c *http.Client, method, url string, body []byte, hdr ...string) (*http.Response, []byte, error) {
+// tryRequest is doRequest that returns errors (for use in goroutines).
+func tryRequest(c *http.Client, method, url string, body []byte, hdr ...string) (*http.Response, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -637,8 +596,8 @@ func e2eTry(c *http.Client, method, url string, body []byte, hdr ...string) (*ht
 	return resp, data, nil
 }
 
-// e2eDownloadSum fetches url and returns the sha256 of the body and its length.
-func e2eDownloadSum(c *http.Client, url string) ([32]byte, int64, error) {
+// downloadSum fetches url and returns the sha256 of the body and its length.
+func downloadSum(c *http.Client, url string) ([32]byte, int64, error) {
 	var sum [32]byte
 	resp, err := c.Get(url)
 	if err != nil {
@@ -663,20 +622,20 @@ func e2eDownloadSum(c *http.Client, url string) ([32]byte, int64, error) {
 // ---------------------------------------------------------------------------
 // Stats
 
-// e2eCounters are the five counters of /stats.
-type e2eCounters struct {
+// statsCounters are the five counters of /stats.
+type statsCounters struct {
 	Requests, HeaderBytes, BodyBytes, Errors, ErrorBytes uint64
 }
 
-var e2eStatsRE = regexp.MustCompile(`^Requests: (\d+)\nHeader bytes: (\d+)\nBody bytes: (\d+)\nErrors: (\d+)\nError bytes: (\d+)$`)
+var statsRE = regexp.MustCompile(`^Requests: (\d+)\nHeader bytes: (\d+)\nBody bytes: (\d+)\nErrors: (\d+)\nError bytes: (\d+)$`)
 
-func (c e2eCounters) String() string {
+func (c statsCounters) String() string {
 	return fmt.Sprintf("Requests: %d\nHeader bytes: %d\nBody bytes: %d\nErrors: %d\nError bytes: %d",
 		c.Requests, c.HeaderBytes, c.BodyBytes, c.Errors, c.ErrorBytes)
 }
 
 // Count adds one response as it came off the wire.
-func (c *e2eCounters) Count(r *e2eRawResp) {
+func (c *statsCounters) Count(r *rawResponse) {
 	if r.Status < 400 {
 		c.Requests++
 		c.HeaderBytes += uint64(len(r.Head))
@@ -688,23 +647,23 @@ func (c *e2eCounters) Count(r *e2eRawResp) {
 }
 
 // CountRaw adds one complete raw response (classic: head + body up to EOF).
-func (c *e2eCounters) CountRaw(t testing.TB, raw []byte) {
+func (c *statsCounters) CountRaw(t testing.TB, raw []byte) {
 	t.Helper()
 	i := bytes.Index(raw, []byte("\r\n\r\n"))
 	if i < 0 {
-		t.Fatalf("no head in %q", e2eClip(raw))
+		t.Fatalf("no head in %q", clip(raw))
 	}
-	status, _, err := e2eParseHead(raw[:i+4])
+	status, _, err := parseHead(raw[:i+4])
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Count(&e2eRawResp{Status: status, Head: raw[:i+4], Body: raw[i+4:]})
+	c.Count(&rawResponse{Status: status, Head: raw[:i+4], Body: raw[i+4:]})
 }
 
-// e2eParseStats parses the exact plain-text /stats body.
-func e2eParseStats(t testing.TB, body []byte) e2eCounters {
+// parseStats parses the exact plain-text /stats body.
+func parseStats(t testing.TB, body []byte) statsCounters {
 	t.Helper()
-	m := e2eStatsRE.FindSubmatch(body)
+	m := statsRE.FindSubmatch(body)
 	if m == nil {
 		t.Fatalf("/stats body is not in the exact format: %q", body)
 	}
@@ -712,14 +671,14 @@ func e2eParseStats(t testing.TB, body []byte) e2eCounters {
 	for i := range v {
 		v[i], _ = strconv.ParseUint(string(m[i+1]), 10, 64)
 	}
-	return e2eCounters{v[0], v[1], v[2], v[3], v[4]}
+	return statsCounters{v[0], v[1], v[2], v[3], v[4]}
 }
 
-// e2eJSONStats fetches /stats?format=json over a fresh raw connection (which
+// jsonStats fetches /stats?format=json over a fresh raw connection (which
 // closes, so it leaves no idle connection behind) and decodes it.
-func e2eJSONStats(t testing.TB, addr string) map[string]any {
+func jsonStats(t testing.TB, addr string) map[string]any {
 	t.Helper()
-	r := e2eOne(t, addr, "GET /stats?format=json HTTP/1.1\r\nHost: e2e\r\nConnection: close\r\n\r\n")
+	r := sendOne(t, addr, "GET /stats?format=json HTTP/1.1\r\nHost: e2e\r\nConnection: close\r\n\r\n")
 	if r.Status != 200 {
 		t.Fatalf("GET /stats?format=json: status %d", r.Status)
 	}
@@ -730,8 +689,8 @@ func e2eJSONStats(t testing.TB, addr string) map[string]any {
 	return m
 }
 
-// e2eFdCount is the number of open descriptors of process pid.
-func e2eFdCount(t testing.TB, pid int) int {
+// fdCount is the number of open descriptors of process pid.
+func fdCount(t testing.TB, pid int) int {
 	t.Helper()
 	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
 	if err != nil {
@@ -740,134 +699,8 @@ func e2eFdCount(t testing.TB, pid int) int {
 	return len(ents)
 }
 
-// ---------------------------------------------------------------------------
-// Command line and process life cycle
-
-// TestE2ECLIHelpVersion: --help exits 0 and lists every flag; --version
-// exits 0 and prints a version line.
-func TestE2ECLIHelpVersion(t *testing.T) {
-	code, out, errOut := e2eRunBinary(t, "--help")
-	if code != 0 {
-		t.Errorf("--help: exit status %d, want 0 (stdout %q, stderr %q)", code, out, errOut)
-	}
-	all := out + errOut
-	for _, f := range []string{"--addr", "--port", "--root", "--workers", "--queue", "--compat",
-		"--write-limit", "--classic-timeout", "--help", "--version"} {
-		if !strings.Contains(all, f) {
-			t.Errorf("--help does not mention %s:\n%s", f, all)
-		}
-	}
-
-	code, out, errOut = e2eRunBinary(t, "--version")
-	if code != 0 {
-		t.Errorf("--version: exit status %d, want 0 (stdout %q, stderr %q)", code, out, errOut)
-	}
-	v := strings.TrimSpace(out + errOut)
-	if v == "" {
-		t.Errorf("--version printed nothing")
-	}
-	if strings.Contains(v, "listening on") {
-		t.Errorf("--version started the server: %q", v)
-	}
-}
-
-// TestE2ECLIStartupErrors: a bad flag, a bad --compat value, a missing root
-// and a port in use each give a non-zero exit and a one-line message on
-// stderr, with no Go stack trace.
-func TestE2ECLIStartupErrors(t *testing.T) {
-	busy, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer busy.Close()
-	busyPort := strconv.Itoa(busy.Addr().(*net.TCPAddr).Port)
-	root := t.TempDir()
-
-	cases := []struct {
-		name string
-		args []string
-	}{
-		{"unknown flag", []string{"--nope", "--port", "0", "--root", root}},
-		{"bad compat", []string{"--compat", "nope", "--port", "0", "--root", root}},
-		{"missing root", []string{"--port", "0", "--root", filepath.Join(root, "does", "not", "exist")}},
-		{"port in use", []string{"--addr", "127.0.0.1", "--port", busyPort, "--root", root}},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			code, out, errOut := e2eRunBinary(t, tc.args...)
-			if code == 0 {
-				t.Errorf("exit status 0, want non-zero (stdout %q, stderr %q)", out, errOut)
-			}
-			msg := strings.TrimSpace(errOut)
-			if msg == "" {
-				t.Errorf("no message on stderr (stdout %q)", out)
-			}
-			if strings.Contains(msg, "\n") {
-				t.Errorf("stderr is not one line:\n%s", errOut)
-			}
-			for _, bad := range []string{"goroutine ", "panic:"} {
-				if strings.Contains(out+errOut, bad) {
-					t.Errorf("output contains %q:\n%s%s", bad, out, errOut)
-				}
-			}
-		})
-	}
-}
-
-// TestE2ECLIPortFile: without --port, the number in ./port.txt is the port.
-func TestE2ECLIPortFile(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-
-	s := e2eStart(t, e2eOptions{NoPort: true, PortFile: fmt.Sprintf("%d\n", port)})
-	if s.Port != port {
-		t.Fatalf("listening on port %d, port.txt says %d (line %q)", s.Port, port, s.Line)
-	}
-	r := e2eOne(t, fmt.Sprintf("127.0.0.1:%d", port), "GET /ping HTTP/1.1\r\nHost: e2e\r\nConnection: close\r\n\r\n")
-	if r.Status != 200 || string(r.Body) != "pong" {
-		t.Fatalf("GET /ping on the port.txt port: %d %q", r.Status, r.Body)
-	}
-}
-
-// TestE2ESignals: SIGTERM and SIGINT close every connection (one idle
-// keep-alive connection after a request, one that never sent anything) and
-// exit with status 0.
-func TestE2ESignals(t *testing.T) {
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
-		t.Run(sig.String(), func(t *testing.T) {
-			s := e2eStart(t, e2eOptions{})
-			ka := e2eDial(t, s.Addr)
-			ka.Send(e2eGetReq("/ping"))
-			if r := ka.ReadResponse(false); r.Status != 200 || string(r.Body) != "pong" {
-				t.Fatalf("GET /ping: %d %q", r.Status, r.Body)
-			}
-			silent := e2eDial(t, s.Addr)
-			time.Sleep(50 * time.Millisecond) // let the reactor accept it
-
-			if code := s.Stop(sig); code != 0 {
-				t.Fatalf("exit status after %v: %d, want 0\n%s", sig, code, s.Output())
-			}
-			ka.ExpectClosed()
-			silent.ExpectClosed()
-			for _, bad := range []string{"goroutine ", "panic:"} {
-				if strings.Contains(s.Output(), bad) {
-					t.Errorf("output contains %q:\n%s", bad, s.Output())
-				}
-			}
-			if c, err := net.DialTimeout("tcp", s.Addr, time.Second); err == nil {
-				c.Close()
-				t.Errorf("the port still accepts connections after exit")
-			}
-		})
-	}
-}
-
-// e2eDecodeJSON decodes a JSON object.
-func e2eDecodeJSON(t testing.TB, body []byte) map[string]any {
+// decodeJSON decodes a JSON object.
+func decodeJSON(t testing.TB, body []byte) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(body, &m); err != nil {

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // End-to-end conformance of modern mode against hostile and malformed input
 // (RFC 9112 framing, RFC 9110 semantics): one table case per rule, each sent
@@ -60,13 +60,13 @@ type e2eConfCase struct {
 	// on purpose and the response must come without the rest).
 	alone bool
 	// check, when set, asserts more about the response.
-	check func(t *testing.T, r *e2eRawResp)
+	check func(t *testing.T, r *rawResponse)
 }
 
 // e2eConfErrors is the JSON /stats errors counter.
 func e2eConfErrors(t *testing.T, addr string) float64 {
 	t.Helper()
-	m := e2eJSONStats(t, addr)
+	m := jsonStats(t, addr)
 	v, ok := m["errors"].(float64)
 	if !ok {
 		t.Fatalf("JSON /stats has no numeric errors field: %v", m)
@@ -76,16 +76,16 @@ func e2eConfErrors(t *testing.T, addr string) float64 {
 
 // e2eConfExpectEOF asserts that the connection ends (EOF or reset) with no
 // more bytes, within the 10 s deadline.
-func e2eConfExpectEOF(t *testing.T, c *e2eStaticConn, what string) {
+func e2eConfExpectEOF(t *testing.T, c *staticConn, what string) {
 	t.Helper()
 	if rest := c.ReadAll(); len(rest) != 0 {
 		t.Errorf("%s: %d bytes after the response where the connection must close with nothing more: %q",
-			what, len(rest), e2eClip(rest))
+			what, len(rest), clip(rest))
 	}
 }
 
 // e2eConfIsClose reports whether the response says Connection: close.
-func e2eConfIsClose(r *e2eRawResp) bool {
+func e2eConfIsClose(r *rawResponse) bool {
 	for _, v := range r.Header.Values("Connection") {
 		for _, tok := range strings.Split(v, ",") {
 			if strings.EqualFold(strings.TrimSpace(tok), "close") {
@@ -99,7 +99,7 @@ func e2eConfIsClose(r *e2eRawResp) bool {
 // e2eConfPingFresh asserts that a new connection gets pong.
 func e2eConfPingFresh(t *testing.T, addr, what string) {
 	t.Helper()
-	c := e2eStaticDial(t, addr)
+	c := staticDial(t, addr)
 	defer c.Close()
 	c.Send(e2eConfPing)
 	if r := c.Read("GET"); r.Status != 200 || string(r.Body) != "pong" {
@@ -109,11 +109,11 @@ func e2eConfPingFresh(t *testing.T, addr, what string) {
 
 // e2eConfRunCase runs one case on its own connection and checks the
 // server's health and error counter afterwards.
-func e2eConfRunCase(t *testing.T, s *e2eServer, tc e2eConfCase) {
+func e2eConfRunCase(t *testing.T, s *server, tc e2eConfCase) {
 	t.Helper()
 	before := e2eConfErrors(t, s.Addr)
 
-	c := e2eStaticDial(t, s.Addr)
+	c := staticDial(t, s.Addr)
 	defer c.Close()
 	data := tc.req
 	if !tc.alone {
@@ -122,7 +122,7 @@ func e2eConfRunCase(t *testing.T, s *e2eServer, tc e2eConfCase) {
 	c.Send(data)
 	r := c.Read("GET")
 	if r.Status != tc.status {
-		t.Errorf("sent %q\nstatus %d, want %d; response head %q", e2eClip([]byte(data)), r.Status, tc.status, r.Head)
+		t.Errorf("sent %q\nstatus %d, want %d; response head %q", clip([]byte(data)), r.Status, tc.status, r.Head)
 	}
 	if tc.check != nil {
 		tc.check(t, r)
@@ -130,21 +130,21 @@ func e2eConfRunCase(t *testing.T, s *e2eServer, tc e2eConfCase) {
 	switch tc.after {
 	case e2eConfKeep:
 		if e2eConfIsClose(r) {
-			t.Errorf("sent %q\nthe response asks to close a connection that must stay usable: %q", e2eClip([]byte(data)), r.Head)
+			t.Errorf("sent %q\nthe response asks to close a connection that must stay usable: %q", clip([]byte(data)), r.Head)
 		}
 		if tc.alone {
 			c.Send(e2eConfPing)
 		}
 		if r2 := c.Read("GET"); r2.Status != 200 || string(r2.Body) != "pong" {
-			t.Errorf("sent %q\nthe /ping after it on the same connection got %d %q, want 200 pong", e2eClip([]byte(data)), r2.Status, r2.Body)
+			t.Errorf("sent %q\nthe /ping after it on the same connection got %d %q, want 200 pong", clip([]byte(data)), r2.Status, r2.Body)
 		}
 	case e2eConfClose:
 		if !e2eConfIsClose(r) {
-			t.Errorf("sent %q\nthe %d response lacks Connection: close: %q", e2eClip([]byte(data)), r.Status, r.Head)
+			t.Errorf("sent %q\nthe %d response lacks Connection: close: %q", clip([]byte(data)), r.Status, r.Head)
 		}
-		e2eConfExpectEOF(t, c, fmt.Sprintf("sent %q", e2eClip([]byte(data))))
+		e2eConfExpectEOF(t, c, fmt.Sprintf("sent %q", clip([]byte(data))))
 	case e2eConfEOF:
-		e2eConfExpectEOF(t, c, fmt.Sprintf("sent %q", e2eClip([]byte(data))))
+		e2eConfExpectEOF(t, c, fmt.Sprintf("sent %q", clip([]byte(data))))
 	}
 
 	e2eConfPingFresh(t, s.Addr, tc.name)
@@ -159,15 +159,15 @@ func e2eConfRunCase(t *testing.T, s *e2eServer, tc e2eConfCase) {
 }
 
 func e2eConfRunTable(t *testing.T, cases []e2eConfCase) {
-	s := e2eStart(t, e2eOptions{})
+	s := startServer(t, serverOptions{})
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { e2eConfRunCase(t, s, tc) })
 	}
 }
 
 // e2eConfAllowHas returns a check that Allow lists method.
-func e2eConfAllowHas(method string) func(*testing.T, *e2eRawResp) {
-	return func(t *testing.T, r *e2eRawResp) {
+func e2eConfAllowHas(method string) func(*testing.T, *rawResponse) {
+	return func(t *testing.T, r *rawResponse) {
 		t.Helper()
 		allow := r.Header.Get("Allow")
 		for _, m := range strings.Split(allow, ",") {
@@ -180,11 +180,11 @@ func e2eConfAllowHas(method string) func(*testing.T, *e2eRawResp) {
 }
 
 // e2eConfBody returns a check of the response body.
-func e2eConfBody(want string) func(*testing.T, *e2eRawResp) {
-	return func(t *testing.T, r *e2eRawResp) {
+func e2eConfBody(want string) func(*testing.T, *rawResponse) {
+	return func(t *testing.T, r *rawResponse) {
 		t.Helper()
 		if string(r.Body) != want {
-			t.Errorf("body %q, want %q", e2eClip(r.Body), want)
+			t.Errorf("body %q, want %q", clip(r.Body), want)
 		}
 	}
 }
@@ -217,7 +217,7 @@ func TestE2EConfRequestLine(t *testing.T) {
 		{name: "method with a non-token byte", req: "GE(T /ping HTTP/1.1\r\n" + h, status: 400, after: e2eConfClose},
 		{name: "request line over 8 KiB", req: "GET /" + strings.Repeat("a", 9000) + " HTTP/1.1\r\n" + h, status: 414, after: e2eConfClose},
 		{name: "absolute-form", req: "GET http://example.com/ping HTTP/1.1\r\nHost: example.com\r\n\r\n", status: 200, after: e2eConfKeep, check: e2eConfBody("pong")},
-		{name: "OPTIONS asterisk", req: "OPTIONS * HTTP/1.1\r\n" + h, status: 200, after: e2eConfKeep, check: func(t *testing.T, r *e2eRawResp) {
+		{name: "OPTIONS asterisk", req: "OPTIONS * HTTP/1.1\r\n" + h, status: 200, after: e2eConfKeep, check: func(t *testing.T, r *rawResponse) {
 			if r.Header.Get("Allow") == "" {
 				t.Errorf("OPTIONS * without Allow: %q", r.Head)
 			}
@@ -316,7 +316,7 @@ func TestE2EConfTransferEncoding(t *testing.T) {
 // gets exactly one response and EOF; a chunked request and the requests
 // pipelined after it in the same write are answered in order.
 func TestE2EConfSmuggling(t *testing.T) {
-	s := e2eStart(t, e2eOptions{})
+	s := startServer(t, serverOptions{})
 	smuggled := "GET /ping HTTP/1.1\r\nHost: e2e\r\n\r\n"
 	for _, tc := range []struct{ name, req string }{
 		{"CL.TE", "POST /write HTTP/1.1\r\nHost: e2e\r\nContent-Length: " + strconv.Itoa(len("0\r\n\r\n"+smuggled)) +
@@ -329,36 +329,36 @@ func TestE2EConfSmuggling(t *testing.T) {
 			"\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n" + smuggled},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := e2eStaticDial(t, s.Addr)
+			c := staticDial(t, s.Addr)
 			defer c.Close()
 			c.Send(tc.req)
 			all := c.ReadAll() // until the server closes
 			if n := bytes.Count(all, []byte("HTTP/1.1 ")); n != 1 {
-				t.Fatalf("sent %q\ngot %d responses, want exactly one: %q", tc.req, n, e2eClip(all))
+				t.Fatalf("sent %q\ngot %d responses, want exactly one: %q", tc.req, n, clip(all))
 			}
-			if st := e2eStaticStatus(t, all); st != 400 {
-				t.Errorf("sent %q\nstatus %d, want 400: %q", tc.req, st, e2eClip(all))
+			if st := rawStatus(t, all); st != 400 {
+				t.Errorf("sent %q\nstatus %d, want 400: %q", tc.req, st, clip(all))
 			}
 			if bytes.Contains(all, []byte("pong")) {
 				t.Errorf("the smuggled /ping was answered: %q", all)
 			}
 			i := bytes.Index(all, []byte("\r\n\r\n"))
-			_, hdr, err := e2eParseHead(all[:i+4])
+			_, hdr, err := parseHead(all[:i+4])
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !e2eConfIsClose(&e2eRawResp{Header: hdr}) {
+			if !e2eConfIsClose(&rawResponse{Header: hdr}) {
 				t.Errorf("the 400 lacks Connection: close: %q", all[:i+4])
 			}
 		})
 	}
 	e2eConfPingFresh(t, s.Addr, "after the smuggling attempts")
-	if r := e2eStaticDo(t, s.Addr, "GET", "/read"); string(r.Body) != "<empty>" {
+	if r := rawDo(t, s.Addr, "GET", "/read"); string(r.Body) != "<empty>" {
 		t.Errorf("a rejected request changed the /write store: %q", r.Body)
 	}
 
 	t.Run("chunked then pipelined", func(t *testing.T) {
-		c := e2eStaticDial(t, s.Addr)
+		c := staticDial(t, s.Addr)
 		defer c.Close()
 		// The body, in two chunks, is itself a request: it must be stored,
 		// never parsed.
@@ -391,11 +391,11 @@ func TestE2EConfSmuggling(t *testing.T) {
 // soon as the head (or the chunk size that crosses the limit) arrives,
 // before the body, and the store is unchanged.
 func TestE2EConfBodyLimits(t *testing.T) {
-	s := e2eStart(t, e2eOptions{})
-	if r := e2eStaticDo(t, s.Addr, "GET", "/ping"); r.Status != 200 {
+	s := startServer(t, serverOptions{})
+	if r := rawDo(t, s.Addr, "GET", "/ping"); r.Status != 200 {
 		t.Fatalf("warm-up /ping: %d", r.Status)
 	}
-	c := e2eStaticDial(t, s.Addr)
+	c := staticDial(t, s.Addr)
 	c.Send("POST /write HTTP/1.1\r\nHost: e2e\r\nContent-Length: 7\r\n\r\nkeep-me")
 	if r := c.Read("POST"); r.Status != 200 || string(r.Body) != "keep-me" {
 		t.Fatalf("POST /write keep-me: %d %q", r.Status, r.Body)
@@ -417,7 +417,7 @@ func TestE2EConfBodyLimits(t *testing.T) {
 			// A huge chunk size may be refused as malformed (400) or too
 			// large (413); everything else here must be 413.
 			if tc.name == "huge chunk size" || tc.name == "CL huge, head only" {
-				c := e2eStaticDial(t, s.Addr)
+				c := staticDial(t, s.Addr)
 				defer c.Close()
 				c.Send(tc.req)
 				r := c.Read("POST")
@@ -433,7 +433,7 @@ func TestE2EConfBodyLimits(t *testing.T) {
 			e2eConfRunCase(t, s, tc)
 		})
 	}
-	if r := e2eStaticDo(t, s.Addr, "GET", "/read"); string(r.Body) != "keep-me" {
+	if r := rawDo(t, s.Addr, "GET", "/read"); string(r.Body) != "keep-me" {
 		t.Errorf("/read after the refused bodies: %q, want keep-me", r.Body)
 	}
 }
@@ -441,15 +441,15 @@ func TestE2EConfBodyLimits(t *testing.T) {
 // TestE2EConfExpect: 100-continue before the body, 417 for other
 // expectations, and no 100 for HTTP/1.0.
 func TestE2EConfExpect(t *testing.T) {
-	s := e2eStart(t, e2eOptions{})
+	s := startServer(t, serverOptions{})
 
 	t.Run("100-continue", func(t *testing.T) {
-		c := e2eStaticDial(t, s.Addr)
+		c := staticDial(t, s.Addr)
 		defer c.Close()
 		c.Send("POST /write HTTP/1.1\r\nHost: e2e\r\nContent-Length: 8\r\nExpect: 100-continue\r\n\r\n")
 		want := "HTTP/1.1 100 Continue\r\n\r\n"
 		got := make([]byte, len(want))
-		c.c.SetReadDeadline(time.Now().Add(e2eStaticIOTimeout))
+		c.c.SetReadDeadline(time.Now().Add(staticIOTimeout))
 		if _, err := io.ReadFull(c.br, got); err != nil || string(got) != want {
 			t.Fatalf("after the head only: %q (%v), want %q", got, err, want)
 		}
@@ -468,7 +468,7 @@ func TestE2EConfExpect(t *testing.T) {
 		}
 	})
 	t.Run("100-continue, chunked", func(t *testing.T) {
-		c := e2eStaticDial(t, s.Addr)
+		c := staticDial(t, s.Addr)
 		defer c.Close()
 		c.Send("POST /write HTTP/1.1\r\nHost: e2e\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n")
 		r := c.Read("POST")
@@ -482,7 +482,7 @@ func TestE2EConfExpect(t *testing.T) {
 	})
 	t.Run("100-continue with the body already sent", func(t *testing.T) {
 		// A client that did not wait: at most one 100, then the final 200.
-		c := e2eStaticDial(t, s.Addr)
+		c := staticDial(t, s.Addr)
 		defer c.Close()
 		c.Send("POST /write HTTP/1.1\r\nHost: e2e\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\nxyz" + e2eConfPing)
 		r := c.Read("POST")
@@ -504,7 +504,7 @@ func TestE2EConfExpect(t *testing.T) {
 		})
 	})
 	t.Run("HTTP/1.0 gets no 100", func(t *testing.T) {
-		c := e2eStaticDial(t, s.Addr)
+		c := staticDial(t, s.Addr)
 		defer c.Close()
 		c.Send("POST /write HTTP/1.0\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
 		c.c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
@@ -520,7 +520,7 @@ func TestE2EConfExpect(t *testing.T) {
 		}
 		e2eConfExpectEOF(t, c, "HTTP/1.0")
 	})
-	if r := e2eStaticDo(t, s.Addr, "GET", "/read"); string(r.Body) != "ten!" {
+	if r := rawDo(t, s.Addr, "GET", "/read"); string(r.Body) != "ten!" {
 		t.Errorf("/read at the end: %q", r.Body)
 	}
 }
@@ -528,7 +528,7 @@ func TestE2EConfExpect(t *testing.T) {
 // TestE2EConfSplitEveryByte: valid requests split in two at every byte
 // boundary, with a pause between the halves, are answered correctly.
 func TestE2EConfSplitEveryByte(t *testing.T) {
-	s := e2eStart(t, e2eOptions{})
+	s := startServer(t, serverOptions{})
 	echoBlock := "Host: e2e\r\nX-One: 1\r\nX-Two:  two \r\nAccept: */*"
 	cases := []struct {
 		name, req, method, body string
@@ -540,7 +540,7 @@ func TestE2EConfSplitEveryByte(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			for k := 1; k < len(tc.req); k++ {
-				c := e2eStaticDial(t, s.Addr)
+				c := staticDial(t, s.Addr)
 				c.Send(tc.req[:k])
 				time.Sleep(2 * time.Millisecond)
 				c.Send(tc.req[k:])
@@ -554,7 +554,7 @@ func TestE2EConfSplitEveryByte(t *testing.T) {
 			}
 		})
 	}
-	m := e2eJSONStats(t, s.Addr)
+	m := jsonStats(t, s.Addr)
 	if e, _ := m["errors"].(float64); e != 0 {
 		t.Errorf("JSON stats count %v errors after only valid requests", e)
 	}

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // End-to-end robustness of modern mode: slowloris clients, a client that
 // never reads a huge response, a connection flood against a server with 256
@@ -25,13 +25,13 @@ import (
 	"time"
 )
 
-// e2eRobustIOTimeout bounds every single socket operation of these tests.
-const e2eRobustIOTimeout = 10 * time.Second
+// robustIOTimeout bounds every single socket operation of these tests.
+const robustIOTimeout = 10 * time.Second
 
-// e2eRobustStat is one number from the JSON /stats.
-func e2eRobustStat(t testing.TB, addr, key string) float64 {
+// statsNumber is one number from the JSON /stats.
+func statsNumber(t testing.TB, addr, key string) float64 {
 	t.Helper()
-	m := e2eJSONStats(t, addr)
+	m := jsonStats(t, addr)
 	v, ok := m[key].(float64)
 	if !ok {
 		t.Fatalf("JSON /stats has no numeric %q: %v", key, m)
@@ -39,26 +39,26 @@ func e2eRobustStat(t testing.TB, addr, key string) float64 {
 	return v
 }
 
-// e2eRobustRead reads one response without failing the test (for use in
+// readResponse reads one response without failing the test (for use in
 // goroutines). A 1xx has no body; anything else must carry Content-Length.
-func e2eRobustRead(c net.Conn, br *bufio.Reader) (*e2eRawResp, error) {
+func readResponse(c net.Conn, br *bufio.Reader) (*rawResponse, error) {
 	var h []byte
 	for !bytes.HasSuffix(h, []byte("\r\n\r\n")) {
-		c.SetReadDeadline(time.Now().Add(e2eRobustIOTimeout))
+		c.SetReadDeadline(time.Now().Add(robustIOTimeout))
 		line, err := br.ReadSlice('\n')
 		h = append(h, line...)
 		if err != nil {
-			return &e2eRawResp{Head: h}, err
+			return &rawResponse{Head: h}, err
 		}
 		if len(h) > 64<<10 {
-			return &e2eRawResp{Head: h}, errors.New("response head over 64 KiB")
+			return &rawResponse{Head: h}, errors.New("response head over 64 KiB")
 		}
 	}
-	status, hdr, err := e2eParseHead(h)
+	status, hdr, err := parseHead(h)
 	if err != nil {
-		return &e2eRawResp{Head: h}, err
+		return &rawResponse{Head: h}, err
 	}
-	r := &e2eRawResp{Status: status, Head: h, Header: hdr}
+	r := &rawResponse{Status: status, Head: h, Header: hdr}
 	if status < 200 {
 		return r, nil
 	}
@@ -67,46 +67,46 @@ func e2eRobustRead(c net.Conn, br *bufio.Reader) (*e2eRawResp, error) {
 		return r, fmt.Errorf("bad or missing Content-Length in %q", h)
 	}
 	r.Body = make([]byte, n)
-	c.SetReadDeadline(time.Now().Add(e2eRobustIOTimeout))
+	c.SetReadDeadline(time.Now().Add(robustIOTimeout))
 	if _, err := io.ReadFull(br, r.Body); err != nil {
 		return r, fmt.Errorf("reading %d body bytes: %w", n, err)
 	}
 	return r, nil
 }
 
-// e2eRobustEOF waits for the server to close: nil when the next read ends
+// expectEOF waits for the server to close: nil when the next read ends
 // the stream (EOF, or a reset when allowReset) with no byte.
-func e2eRobustEOF(c net.Conn, br *bufio.Reader, allowReset bool) error {
-	c.SetReadDeadline(time.Now().Add(e2eRobustIOTimeout))
+func expectEOF(c net.Conn, br *bufio.Reader, allowReset bool) error {
+	c.SetReadDeadline(time.Now().Add(robustIOTimeout))
 	buf := make([]byte, 4096)
 	n, err := br.Read(buf)
 	switch {
 	case n > 0:
-		return fmt.Errorf("%d bytes where the connection must close: %q", n, e2eClip(buf[:n]))
+		return fmt.Errorf("%d bytes where the connection must close: %q", n, clip(buf[:n]))
 	case err == io.EOF:
 		return nil
 	case allowReset && errors.Is(err, syscall.ECONNRESET):
 		return nil
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		return fmt.Errorf("the connection stayed open for %v", e2eRobustIOTimeout)
+		return fmt.Errorf("the connection stayed open for %v", robustIOTimeout)
 	}
 	return fmt.Errorf("read: %v, want EOF", err)
 }
 
-// e2eRobustPingTime times one /ping on a fresh connection, dial included.
-func e2eRobustPingTime(t testing.TB, addr string) time.Duration {
+// pingTime times one /ping on a fresh connection, dial included.
+func pingTime(t testing.TB, addr string) time.Duration {
 	t.Helper()
 	start := time.Now()
-	c, err := net.DialTimeout("tcp", addr, e2eRobustIOTimeout)
+	c, err := net.DialTimeout("tcp", addr, robustIOTimeout)
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
 	defer c.Close()
-	c.SetWriteDeadline(time.Now().Add(e2eRobustIOTimeout))
+	c.SetWriteDeadline(time.Now().Add(robustIOTimeout))
 	if _, err := io.WriteString(c, "GET /ping HTTP/1.1\r\nHost: e2e\r\nConnection: close\r\n\r\n"); err != nil {
 		t.Fatalf("write: %v", err)
 	}
-	r, err := e2eRobustRead(c, bufio.NewReader(c))
+	r, err := readResponse(c, bufio.NewReader(c))
 	d := time.Since(start)
 	if err != nil {
 		t.Fatalf("/ping: %v (head %q)", err, r.Head)
@@ -117,13 +117,13 @@ func e2eRobustPingTime(t testing.TB, addr string) time.Duration {
 	return d
 }
 
-// e2eRobustWaitFds waits (up to d) for the descriptor count of pid to come
+// waitFds waits (up to d) for the descriptor count of pid to come
 // down to at most want, and returns the last count.
-func e2eRobustWaitFds(t testing.TB, pid, want int, d time.Duration) int {
+func waitFds(t testing.TB, pid, want int, d time.Duration) int {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for {
-		n := e2eFdCount(t, pid)
+		n := fdCount(t, pid)
 		if n <= want || time.Now().After(deadline) {
 			return n
 		}
@@ -139,10 +139,10 @@ func e2eRobustWaitFds(t testing.TB, pid, want int, d time.Duration) int {
 func TestE2ERobustSlowloris(t *testing.T) {
 	const n = 500
 	const headerTimeout = 3 * time.Second
-	s := e2eStart(t, e2eOptions{Args: []string{"--header-timeout", headerTimeout.String()}})
-	e2eRobustPingTime(t, s.Addr) // warm up
-	timedOut0 := e2eRobustStat(t, s.Addr, "timed_out")
-	errors0 := e2eRobustStat(t, s.Addr, "errors")
+	s := startServer(t, serverOptions{Args: []string{"--header-timeout", headerTimeout.String()}})
+	pingTime(t, s.Addr) // warm up
+	timedOut0 := statsNumber(t, s.Addr, "timed_out")
+	errors0 := statsNumber(t, s.Addr, "errors")
 
 	type slow struct {
 		c       net.Conn
@@ -151,12 +151,12 @@ func TestE2ERobustSlowloris(t *testing.T) {
 	}
 	conns := make([]*slow, n)
 	for i := range conns {
-		c, err := net.DialTimeout("tcp", s.Addr, e2eRobustIOTimeout)
+		c, err := net.DialTimeout("tcp", s.Addr, robustIOTimeout)
 		if err != nil {
 			t.Fatalf("slowloris dial %d: %v", i, err)
 		}
 		t.Cleanup(func() { c.Close() })
-		c.SetWriteDeadline(time.Now().Add(e2eRobustIOTimeout))
+		c.SetWriteDeadline(time.Now().Add(robustIOTimeout))
 		conns[i] = &slow{c: c, br: bufio.NewReader(c), started: time.Now()}
 		if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n"); err != nil {
 			t.Fatalf("slowloris write %d: %v", i, err)
@@ -188,7 +188,7 @@ func TestE2ERobustSlowloris(t *testing.T) {
 				if dead[i] {
 					continue
 				}
-				sc.c.SetWriteDeadline(time.Now().Add(e2eRobustIOTimeout))
+				sc.c.SetWriteDeadline(time.Now().Add(robustIOTimeout))
 				if _, err := sc.c.Write([]byte{b}); err != nil {
 					dead[i] = true
 				}
@@ -201,7 +201,7 @@ func TestE2ERobustSlowloris(t *testing.T) {
 	// The server holds all of them open.
 	deadline := time.Now().Add(2 * time.Second)
 	for {
-		open := e2eRobustStat(t, s.Addr, "connections")
+		open := statsNumber(t, s.Addr, "connections")
 		if open >= n {
 			break
 		}
@@ -214,7 +214,7 @@ func TestE2ERobustSlowloris(t *testing.T) {
 	// A fresh client is served promptly while they trickle.
 	var pings []time.Duration
 	for i := 0; i < 10; i++ {
-		pings = append(pings, e2eRobustPingTime(t, s.Addr))
+		pings = append(pings, pingTime(t, s.Addr))
 		time.Sleep(50 * time.Millisecond)
 	}
 	if since := time.Since(conns[0].started); since >= headerTimeout {
@@ -239,7 +239,7 @@ func TestE2ERobustSlowloris(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, err := e2eRobustRead(sc.c, sc.br)
+			r, err := readResponse(sc.c, sc.br)
 			after := time.Since(sc.started)
 			if err == nil && r.Status != 408 {
 				err = fmt.Errorf("status %d, want 408 (head %q)", r.Status, r.Head)
@@ -248,7 +248,7 @@ func TestE2ERobustSlowloris(t *testing.T) {
 				err = fmt.Errorf("408 without Connection: close: %q", r.Head)
 			}
 			if err == nil {
-				err = e2eRobustEOF(sc.c, sc.br, true)
+				err = expectEOF(sc.c, sc.br, true)
 			}
 			outcomes[i] = outcome{after, err}
 			sc.c.Close()
@@ -282,13 +282,13 @@ func TestE2ERobustSlowloris(t *testing.T) {
 		}
 	}
 
-	if got := e2eRobustStat(t, s.Addr, "timed_out") - timedOut0; got < n {
+	if got := statsNumber(t, s.Addr, "timed_out") - timedOut0; got < n {
 		t.Errorf("JSON stats timed_out rose by %v, want at least %d", got, n)
 	}
-	if got := e2eRobustStat(t, s.Addr, "errors") - errors0; got < n {
+	if got := statsNumber(t, s.Addr, "errors") - errors0; got < n {
 		t.Errorf("JSON stats errors rose by %v, want at least %d (the 408s)", got, n)
 	}
-	e2eRobustPingTime(t, s.Addr)
+	pingTime(t, s.Addr)
 }
 
 // TestE2ERobustWriteTimeout: a client that asks for a 1 GiB (sparse) file
@@ -305,23 +305,23 @@ func TestE2ERobustWriteTimeout(t *testing.T) {
 	}
 	f.Close()
 	const writeTimeout = time.Second
-	s := e2eStart(t, e2eOptions{Root: root, Args: []string{"--write-timeout", writeTimeout.String()}})
+	s := startServer(t, serverOptions{Root: root, Args: []string{"--write-timeout", writeTimeout.String()}})
 
 	// Warm up the file path, then count descriptors.
-	if r := e2eStaticDo(t, s.Addr, "HEAD", "/huge.bin"); r.Status != 200 || r.Header.Get("Content-Length") != strconv.Itoa(1<<30) {
+	if r := rawDo(t, s.Addr, "HEAD", "/huge.bin"); r.Status != 200 || r.Header.Get("Content-Length") != strconv.Itoa(1<<30) {
 		t.Fatalf("HEAD /huge.bin: %q", r.Head)
 	}
-	e2eRobustPingTime(t, s.Addr)
+	pingTime(t, s.Addr)
 	time.Sleep(100 * time.Millisecond)
-	baseline := e2eFdCount(t, s.Pid())
-	timedOut0 := e2eRobustStat(t, s.Addr, "timed_out")
+	baseline := fdCount(t, s.Pid())
+	timedOut0 := statsNumber(t, s.Addr, "timed_out")
 
-	c, err := net.DialTimeout("tcp", s.Addr, e2eRobustIOTimeout)
+	c, err := net.DialTimeout("tcp", s.Addr, robustIOTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	c.SetWriteDeadline(time.Now().Add(e2eRobustIOTimeout))
+	c.SetWriteDeadline(time.Now().Add(robustIOTimeout))
 	sent := time.Now()
 	if _, err := io.WriteString(c, "GET /huge.bin HTTP/1.1\r\nHost: e2e\r\n\r\n"); err != nil {
 		t.Fatal(err)
@@ -330,13 +330,13 @@ func TestE2ERobustWriteTimeout(t *testing.T) {
 	// Never read; watch the server give up.
 	var dropped time.Duration
 	for {
-		if e2eRobustStat(t, s.Addr, "timed_out") > timedOut0 {
+		if statsNumber(t, s.Addr, "timed_out") > timedOut0 {
 			dropped = time.Since(sent)
 			break
 		}
 		if time.Since(sent) > 8*time.Second {
 			t.Fatalf("a client that never reads was not dropped within 8s (--write-timeout %v); descriptors %d (baseline %d)",
-				writeTimeout, e2eFdCount(t, s.Pid()), baseline)
+				writeTimeout, fdCount(t, s.Pid()), baseline)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -347,10 +347,10 @@ func TestE2ERobustWriteTimeout(t *testing.T) {
 	if dropped > writeTimeout+4*time.Second {
 		t.Errorf("dropped only after %v with --write-timeout %v", dropped, writeTimeout)
 	}
-	if now := e2eRobustWaitFds(t, s.Pid(), baseline, 3*time.Second); now > baseline {
+	if now := waitFds(t, s.Pid(), baseline, 3*time.Second); now > baseline {
 		t.Errorf("descriptors: %d before the stalled download, %d after it was dropped", baseline, now)
 	}
-	if open := e2eRobustStat(t, s.Addr, "connections"); open != 1 {
+	if open := statsNumber(t, s.Addr, "connections"); open != 1 {
 		t.Errorf("JSON stats connections = %v after the drop, want 1 (the stats request itself)", open)
 	}
 
@@ -359,7 +359,7 @@ func TestE2ERobustWriteTimeout(t *testing.T) {
 	var total int64
 	buf := make([]byte, 256<<10)
 	for {
-		c.SetReadDeadline(time.Now().Add(e2eRobustIOTimeout))
+		c.SetReadDeadline(time.Now().Add(robustIOTimeout))
 		n, err := c.Read(buf)
 		total += int64(n)
 		if err == io.EOF || errors.Is(err, syscall.ECONNRESET) {
@@ -373,12 +373,12 @@ func TestE2ERobustWriteTimeout(t *testing.T) {
 	if total <= 0 || total >= 1<<30 {
 		t.Errorf("the dropped client read %d bytes, want some but far fewer than 1 GiB", total)
 	}
-	e2eRobustPingTime(t, s.Addr)
+	pingTime(t, s.Addr)
 }
 
-// e2eRobustHasNofile reports whether a /proc/PID/limits text shows a soft
+// hasNofile reports whether a /proc/PID/limits text shows a soft
 // limit of n open files.
-func e2eRobustHasNofile(limits string, n int) bool {
+func hasNofile(limits string, n int) bool {
 	for _, l := range strings.Split(limits, "\n") {
 		if strings.HasPrefix(l, "Max open files") {
 			f := strings.Fields(strings.TrimPrefix(l, "Max open files"))
@@ -405,19 +405,19 @@ func TestE2ERobustDescriptorExhaustion(t *testing.T) {
 	} {
 		t.Run(mode.name, func(t *testing.T) {
 			const n = 1000
-			s := e2eStart(t, e2eOptions{Ulimit: 256, Args: mode.args})
+			s := startServer(t, serverOptions{Ulimit: 256, Args: mode.args})
 			limits, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", s.Pid()))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !e2eRobustHasNofile(string(limits), 256) {
+			if !hasNofile(string(limits), 256) {
 				t.Fatalf("the server does not run with 256 descriptors:\n%s", limits)
 			}
 			for i := 0; i < 3; i++ {
-				e2eRobustPingTime(t, s.Addr)
+				pingTime(t, s.Addr)
 			}
 			time.Sleep(100 * time.Millisecond)
-			baseline := e2eFdCount(t, s.Pid())
+			baseline := fdCount(t, s.Pid())
 
 			// Open all of them first, then let each send its /ping.
 			conns := make([]net.Conn, n)
@@ -427,7 +427,7 @@ func TestE2ERobustDescriptorExhaustion(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					conns[i], dialErrs[i] = net.DialTimeout("tcp", s.Addr, e2eRobustIOTimeout)
+					conns[i], dialErrs[i] = net.DialTimeout("tcp", s.Addr, robustIOTimeout)
 				}()
 			}
 			wg.Wait()
@@ -453,9 +453,9 @@ func TestE2ERobustDescriptorExhaustion(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					defer c.Close()
-					c.SetWriteDeadline(time.Now().Add(e2eRobustIOTimeout))
+					c.SetWriteDeadline(time.Now().Add(robustIOTimeout))
 					_, werr := io.WriteString(c, "GET /ping HTTP/1.1\r\nHost: e2e\r\n\r\n")
-					r, err := e2eRobustRead(c, bufio.NewReader(c))
+					r, err := readResponse(c, bufio.NewReader(c))
 					doneAt <- time.Since(storm)
 					switch {
 					case err == nil && r.Status == 200 && string(r.Body) == "pong":
@@ -469,7 +469,7 @@ func TestE2ERobustDescriptorExhaustion(t *testing.T) {
 					case err != nil && len(r.Head) == 0 && (err == io.EOF || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)):
 						closed.Add(1) // closed without a response: allowed
 					case err != nil:
-						others <- fmt.Sprintf("write err %v, read err %v after %q", werr, err, e2eClip(r.Head))
+						others <- fmt.Sprintf("write err %v, read err %v after %q", werr, err, clip(r.Head))
 					default:
 						others <- fmt.Sprintf("unexpected response %d %q", r.Status, r.Head)
 					}
@@ -510,14 +510,14 @@ func TestE2ERobustDescriptorExhaustion(t *testing.T) {
 			recovered := false
 			var last string
 			for until := time.Now().Add(2 * time.Second); time.Now().Before(until); time.Sleep(50 * time.Millisecond) {
-				c, err := net.DialTimeout("tcp", s.Addr, e2eRobustIOTimeout)
+				c, err := net.DialTimeout("tcp", s.Addr, robustIOTimeout)
 				if err != nil {
 					last = err.Error()
 					continue
 				}
-				c.SetWriteDeadline(time.Now().Add(e2eRobustIOTimeout))
+				c.SetWriteDeadline(time.Now().Add(robustIOTimeout))
 				io.WriteString(c, "GET /ping HTTP/1.1\r\nHost: e2e\r\nConnection: close\r\n\r\n")
-				r, err := e2eRobustRead(c, bufio.NewReader(c))
+				r, err := readResponse(c, bufio.NewReader(c))
 				c.Close()
 				if err == nil && r.Status == 200 && string(r.Body) == "pong" {
 					recovered = true
@@ -531,7 +531,7 @@ func TestE2ERobustDescriptorExhaustion(t *testing.T) {
 			if s.exited() {
 				t.Fatalf("the server exited: %v", s.err)
 			}
-			if now := e2eRobustWaitFds(t, s.Pid(), baseline+2, 5*time.Second); now > baseline+2 {
+			if now := waitFds(t, s.Pid(), baseline+2, 5*time.Second); now > baseline+2 {
 				t.Errorf("descriptors: %d before the flood, %d after it", baseline, now)
 			}
 			// Out of descriptors the server pauses accepting "for a moment"
@@ -542,7 +542,7 @@ func TestE2ERobustDescriptorExhaustion(t *testing.T) {
 				t.Errorf("the flood stalled for %v (from %v after it began) with connections waiting in the backlog: accepting did not resume after its pause",
 					gap.Round(time.Millisecond), gapAt.Round(time.Millisecond))
 			}
-			m := e2eJSONStats(t, s.Addr)
+			m := jsonStats(t, s.Addr)
 			t.Logf("stats after the flood: refused=%v accept_paused=%v accepted=%v connections=%v",
 				m["refused"], m["accept_paused"], m["accepted"], m["connections"])
 			if mode.args == nil {
@@ -578,12 +578,12 @@ func TestE2ERobustDescriptorExhaustion(t *testing.T) {
 // no byte, and counted as timed out.
 func TestE2ERobustIdleTimeout(t *testing.T) {
 	const idle = 500 * time.Millisecond
-	s := e2eStart(t, e2eOptions{Args: []string{"--idle-timeout", idle.String()}})
-	timedOut0 := e2eRobustStat(t, s.Addr, "timed_out")
+	s := startServer(t, serverOptions{Args: []string{"--idle-timeout", idle.String()}})
+	timedOut0 := statsNumber(t, s.Addr, "timed_out")
 
-	silent := e2eStaticDial(t, s.Addr)
+	silent := staticDial(t, s.Addr)
 	silentAt := time.Now()
-	ka := e2eStaticDial(t, s.Addr)
+	ka := staticDial(t, s.Addr)
 	ka.Send(e2eConfPing)
 	if r := ka.Read("GET"); r.Status != 200 || string(r.Body) != "pong" || e2eConfIsClose(r) {
 		t.Fatalf("keep-alive /ping: %d %q %q", r.Status, r.Body, r.Head)
@@ -592,10 +592,10 @@ func TestE2ERobustIdleTimeout(t *testing.T) {
 
 	for _, x := range []struct {
 		name string
-		c    *e2eStaticConn
+		c    *staticConn
 		at   time.Time
 	}{{"never sent a byte", silent, silentAt}, {"idle after a response", ka, kaAt}} {
-		if err := e2eRobustEOF(x.c.c, x.c.br, false); err != nil {
+		if err := expectEOF(x.c.c, x.c.br, false); err != nil {
 			t.Errorf("%s: %v", x.name, err)
 			continue
 		}
@@ -605,7 +605,7 @@ func TestE2ERobustIdleTimeout(t *testing.T) {
 			t.Errorf("%s: closed after %v, want about %v", x.name, d, idle)
 		}
 	}
-	if got := e2eRobustStat(t, s.Addr, "timed_out") - timedOut0; got < 2 {
+	if got := statsNumber(t, s.Addr, "timed_out") - timedOut0; got < 2 {
 		t.Errorf("JSON stats timed_out rose by %v, want 2", got)
 	}
 }
@@ -614,12 +614,12 @@ func TestE2ERobustIdleTimeout(t *testing.T) {
 // gets 503 with Retry-After and is closed; once one of the five goes, a new
 // connection is served; the 503 counts as an error.
 func TestE2ERobustMaxConns(t *testing.T) {
-	s := e2eStart(t, e2eOptions{Args: []string{"--max-conns", "5"}})
-	errors0 := e2eRobustStat(t, s.Addr, "errors")
+	s := startServer(t, serverOptions{Args: []string{"--max-conns", "5"}})
+	errors0 := statsNumber(t, s.Addr, "errors")
 
-	var five []*e2eStaticConn
+	var five []*staticConn
 	for i := 0; i < 5; i++ {
-		c := e2eStaticDial(t, s.Addr)
+		c := staticDial(t, s.Addr)
 		c.Send(e2eConfPing)
 		if r := c.Read("GET"); r.Status != 200 || string(r.Body) != "pong" {
 			t.Fatalf("connection %d of 5: %d %q", i+1, r.Status, r.Body)
@@ -628,7 +628,7 @@ func TestE2ERobustMaxConns(t *testing.T) {
 	}
 
 	// The sixth: 503 straight away, without sending anything.
-	sixth := e2eStaticDial(t, s.Addr)
+	sixth := staticDial(t, s.Addr)
 	r := sixth.Read("GET")
 	if r.Status != 503 {
 		t.Fatalf("sixth connection: status %d, want 503: %q", r.Status, r.Head)
@@ -643,7 +643,7 @@ func TestE2ERobustMaxConns(t *testing.T) {
 	if !e2eConfIsClose(r) {
 		t.Errorf("503 without Connection: close: %q", r.Head)
 	}
-	if err := e2eRobustEOF(sixth.c, sixth.br, true); err != nil {
+	if err := expectEOF(sixth.c, sixth.br, true); err != nil {
 		t.Errorf("sixth connection after the 503: %v", err)
 	}
 	seen503 := 1
@@ -661,7 +661,7 @@ func TestE2ERobustMaxConns(t *testing.T) {
 	five[0].Close()
 	served := false
 	for until := time.Now().Add(2 * time.Second); time.Now().Before(until) && !served; {
-		c := e2eStaticDial(t, s.Addr)
+		c := staticDial(t, s.Addr)
 		c.Send(e2eConfPing)
 		r := c.Read("GET")
 		switch r.Status {
@@ -685,19 +685,19 @@ func TestE2ERobustMaxConns(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	var got float64
 	for until := time.Now().Add(2 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		c, err := net.DialTimeout("tcp", s.Addr, e2eRobustIOTimeout)
+		c, err := net.DialTimeout("tcp", s.Addr, robustIOTimeout)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.SetWriteDeadline(time.Now().Add(e2eRobustIOTimeout))
+		c.SetWriteDeadline(time.Now().Add(robustIOTimeout))
 		io.WriteString(c, "GET /stats?format=json HTTP/1.1\r\nHost: e2e\r\nConnection: close\r\n\r\n")
-		r, err := e2eRobustRead(c, bufio.NewReader(c))
+		r, err := readResponse(c, bufio.NewReader(c))
 		c.Close()
 		if err != nil {
 			t.Fatalf("stats: %v", err)
 		}
 		if r.Status == 200 {
-			got = e2eDecodeJSON(t, r.Body)["errors"].(float64) - errors0
+			got = decodeJSON(t, r.Body)["errors"].(float64) - errors0
 			break
 		}
 		seen503++
@@ -714,9 +714,9 @@ func TestE2ERobustMaxConns(t *testing.T) {
 // connection carries Connection: close and the server closes; a fourth
 // pipelined request is not answered.
 func TestE2ERobustMaxRequests(t *testing.T) {
-	s := e2eStart(t, e2eOptions{Args: []string{"--max-requests", "3"}})
+	s := startServer(t, serverOptions{Args: []string{"--max-requests", "3"}})
 	t.Run("sequential", func(t *testing.T) {
-		c := e2eStaticDial(t, s.Addr)
+		c := staticDial(t, s.Addr)
 		for i := 1; i <= 3; i++ {
 			c.Send(e2eConfPing)
 			r := c.Read("GET")
@@ -727,12 +727,12 @@ func TestE2ERobustMaxRequests(t *testing.T) {
 				t.Fatalf("request %d: Connection: close is %v, want %v: %q", i, got, i == 3, r.Head)
 			}
 		}
-		if err := e2eRobustEOF(c.c, c.br, false); err != nil {
+		if err := expectEOF(c.c, c.br, false); err != nil {
 			t.Fatalf("after the third response: %v", err)
 		}
 	})
 	t.Run("pipelined", func(t *testing.T) {
-		c := e2eStaticDial(t, s.Addr)
+		c := staticDial(t, s.Addr)
 		c.Send(strings.Repeat(e2eConfPing, 4))
 		for i := 1; i <= 3; i++ {
 			r := c.Read("GET")
@@ -744,7 +744,7 @@ func TestE2ERobustMaxRequests(t *testing.T) {
 			}
 		}
 		if rest := c.ReadAll(); len(rest) != 0 {
-			t.Fatalf("the fourth pipelined request was answered: %q", e2eClip(rest))
+			t.Fatalf("the fourth pipelined request was answered: %q", clip(rest))
 		}
 	})
 }
@@ -755,10 +755,10 @@ func TestE2ERobustMaxRequests(t *testing.T) {
 // after --body-timeout.
 func TestE2ERobustHeaderBodyTimeout(t *testing.T) {
 	const limit = 300 * time.Millisecond
-	s := e2eStart(t, e2eOptions{Args: []string{"--header-timeout", "300ms", "--body-timeout", "300ms"}})
-	timedOut0 := e2eRobustStat(t, s.Addr, "timed_out")
+	s := startServer(t, serverOptions{Args: []string{"--header-timeout", "300ms", "--body-timeout", "300ms"}})
+	timedOut0 := statsNumber(t, s.Addr, "timed_out")
 
-	expect408 := func(t *testing.T, c *e2eStaticConn, start time.Time) {
+	expect408 := func(t *testing.T, c *staticConn, start time.Time) {
 		t.Helper()
 		r := c.Read("GET")
 		d := time.Since(start)
@@ -768,7 +768,7 @@ func TestE2ERobustHeaderBodyTimeout(t *testing.T) {
 		if !e2eConfIsClose(r) {
 			t.Errorf("408 without Connection: close: %q", r.Head)
 		}
-		if err := e2eRobustEOF(c.c, c.br, true); err != nil {
+		if err := expectEOF(c.c, c.br, true); err != nil {
 			t.Errorf("after the 408: %v", err)
 		}
 		t.Logf("408 after %v", d)
@@ -778,13 +778,13 @@ func TestE2ERobustHeaderBodyTimeout(t *testing.T) {
 	}
 
 	t.Run("partial head", func(t *testing.T) {
-		c := e2eStaticDial(t, s.Addr)
+		c := staticDial(t, s.Addr)
 		start := time.Now()
 		c.Send("GET /ping HTTP/1.1\r\nHost: e2e\r\n")
 		expect408(t, c, start)
 	})
 	t.Run("partial head, trickling", func(t *testing.T) {
-		c := e2eStaticDial(t, s.Addr)
+		c := staticDial(t, s.Addr)
 		start := time.Now()
 		c.Send("GET /ping HTTP/1.1\r\nHost: e2e\r\nX-T: ")
 		done := make(chan struct{})
@@ -798,7 +798,7 @@ func TestE2ERobustHeaderBodyTimeout(t *testing.T) {
 					return
 				case <-time.After(50 * time.Millisecond):
 				}
-				c.c.SetWriteDeadline(time.Now().Add(e2eRobustIOTimeout))
+				c.c.SetWriteDeadline(time.Now().Add(robustIOTimeout))
 				if _, err := c.c.Write([]byte("t")); err != nil {
 					return
 				}
@@ -809,21 +809,21 @@ func TestE2ERobustHeaderBodyTimeout(t *testing.T) {
 		wg.Wait()
 	})
 	t.Run("partial body", func(t *testing.T) {
-		c := e2eStaticDial(t, s.Addr)
+		c := staticDial(t, s.Addr)
 		start := time.Now()
 		c.Send("POST /write HTTP/1.1\r\nHost: e2e\r\nContent-Length: 10\r\n\r\nabc")
 		expect408(t, c, start)
 	})
 	t.Run("partial chunked body", func(t *testing.T) {
-		c := e2eStaticDial(t, s.Addr)
+		c := staticDial(t, s.Addr)
 		start := time.Now()
 		c.Send("POST /write HTTP/1.1\r\nHost: e2e\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab")
 		expect408(t, c, start)
 	})
-	if r := e2eStaticDo(t, s.Addr, "GET", "/read"); string(r.Body) != "<empty>" {
+	if r := rawDo(t, s.Addr, "GET", "/read"); string(r.Body) != "<empty>" {
 		t.Errorf("/read after timed-out bodies: %q, want <empty>", r.Body)
 	}
-	if got := e2eRobustStat(t, s.Addr, "timed_out") - timedOut0; got < 4 {
+	if got := statsNumber(t, s.Addr, "timed_out") - timedOut0; got < 4 {
 		t.Errorf("JSON stats timed_out rose by %v, want 4", got)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // End-to-end tests of HTTPS: curl and openssl s_client as real clients
 // (TLS 1.2 and 1.3, KeyUpdate, a refused renegotiation), Go's client on one
@@ -34,13 +34,13 @@ import (
 	"time"
 )
 
-// e2eTLSIOTimeout bounds every single socket operation of these tests.
-const e2eTLSIOTimeout = 10 * time.Second
+// tlsIOTimeout bounds every single socket operation of these tests.
+const tlsIOTimeout = 10 * time.Second
 
-// e2eStartTLS starts a server with leaf as its certificate, the https
+// startTLS starts a server with leaf as its certificate, the https
 // listener on a free port, and waits for both start lines (only the https
 // one with o.TLSOnly).
-func e2eStartTLS(t testing.TB, leaf *e2eLeaf, o e2eOptions) *e2eServer {
+func startTLS(t testing.TB, leaf *leafCert, o serverOptions) *server {
 	t.Helper()
 	o.Args = append([]string{"--tls-cert", leaf.CertPath, "--tls-key", leaf.KeyPath, "--tls-port", "0"}, o.Args...)
 	if o.TLSOnly {
@@ -48,25 +48,25 @@ func e2eStartTLS(t testing.TB, leaf *e2eLeaf, o e2eOptions) *e2eServer {
 	} else {
 		o.TLS = true
 	}
-	return e2eStart(t, o)
+	return startServer(t, o)
 }
 
 // TLSURL is the https URL of path on this server.
-func (s *e2eServer) TLSURL(path string) string { return "https://" + s.TLSAddr + path }
+func (s *server) TLSURL(path string) string { return "https://" + s.TLSAddr + path }
 
-// e2eTLSConfig trusts ca, verifies the name 127.0.0.1, and allows the
+// tlsConfig trusts ca, verifies the name 127.0.0.1, and allows the
 // versions from min to max (0 for crypto/tls's defaults).
-func e2eTLSConfig(ca *e2eCA, min, max uint16) *tls.Config {
+func tlsConfig(ca *testCA, min, max uint16) *tls.Config {
 	return &tls.Config{RootCAs: ca.Pool, ServerName: "127.0.0.1", MinVersion: min, MaxVersion: max}
 }
 
-// e2eTLSClient is a keep-alive net/http client that trusts ca (HTTP/1.1:
+// tlsClient is a keep-alive net/http client that trusts ca (HTTP/1.1:
 // a custom TLS configuration turns HTTP/2 off).
-func e2eTLSClient(t testing.TB, cfg *tls.Config) *http.Client {
+func tlsClient(t testing.TB, cfg *tls.Config) *http.Client {
 	tr := &http.Transport{
 		TLSClientConfig:     cfg,
-		DialContext:         (&net.Dialer{Timeout: e2eTLSIOTimeout}).DialContext,
-		TLSHandshakeTimeout: e2eTLSIOTimeout,
+		DialContext:         (&net.Dialer{Timeout: tlsIOTimeout}).DialContext,
+		TLSHandshakeTimeout: tlsIOTimeout,
 		MaxIdleConns:        128,
 		MaxIdleConnsPerHost: 128,
 		IdleConnTimeout:     30 * time.Second,
@@ -76,21 +76,21 @@ func e2eTLSClient(t testing.TB, cfg *tls.Config) *http.Client {
 	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
 }
 
-// e2eTLSConn is one raw TLS client connection with per-operation deadlines.
-type e2eTLSConn struct {
+// tlsConn is one raw TLS client connection with per-operation deadlines.
+type tlsConn struct {
 	t  testing.TB
 	c  *tls.Conn
 	br *bufio.Reader
 }
 
-// e2eTLSTryDial connects and completes the handshake, or returns the error.
-func e2eTLSTryDial(addr string, cfg *tls.Config) (*tls.Conn, error) {
-	raw, err := net.DialTimeout("tcp", addr, e2eTLSIOTimeout)
+// tlsTryDial connects and completes the handshake, or returns the error.
+func tlsTryDial(addr string, cfg *tls.Config) (*tls.Conn, error) {
+	raw, err := net.DialTimeout("tcp", addr, tlsIOTimeout)
 	if err != nil {
 		return nil, err
 	}
 	c := tls.Client(raw, cfg)
-	ctx, cancel := context.WithTimeout(context.Background(), e2eTLSIOTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), tlsIOTimeout)
 	defer cancel()
 	if err := c.HandshakeContext(ctx); err != nil {
 		raw.Close()
@@ -99,60 +99,60 @@ func e2eTLSTryDial(addr string, cfg *tls.Config) (*tls.Conn, error) {
 	return c, nil
 }
 
-// e2eTLSDial connects and completes the handshake, or fails the test.
-func e2eTLSDial(t testing.TB, addr string, cfg *tls.Config) *e2eTLSConn {
+// tlsDial connects and completes the handshake, or fails the test.
+func tlsDial(t testing.TB, addr string, cfg *tls.Config) *tlsConn {
 	t.Helper()
-	c, err := e2eTLSTryDial(addr, cfg)
+	c, err := tlsTryDial(addr, cfg)
 	if err != nil {
 		t.Fatalf("TLS handshake with %s: %v", addr, err)
 	}
 	t.Cleanup(func() { c.Close() })
-	return &e2eTLSConn{t: t, c: c, br: bufio.NewReaderSize(c, 64*1024)}
+	return &tlsConn{t: t, c: c, br: bufio.NewReaderSize(c, 64*1024)}
 }
 
 // Send writes data in one call (one TLS record when it fits).
-func (c *e2eTLSConn) Send(data string) {
+func (c *tlsConn) Send(data string) {
 	c.t.Helper()
-	c.c.SetWriteDeadline(time.Now().Add(e2eTLSIOTimeout))
+	c.c.SetWriteDeadline(time.Now().Add(tlsIOTimeout))
 	if _, err := io.WriteString(c.c, data); err != nil {
 		c.t.Fatalf("TLS write: %v", err)
 	}
 }
 
 // Read reads one response (with a Content-Length body of at most 1 MiB).
-func (c *e2eTLSConn) Read() *e2eRawResp {
+func (c *tlsConn) Read() *rawResponse {
 	c.t.Helper()
-	r, err := e2eRobustRead(c.c, c.br)
+	r, err := readResponse(c.c, c.br)
 	if err != nil {
-		c.t.Fatalf("reading a response over TLS: %v (head %q)", err, e2eClip(r.Head))
+		c.t.Fatalf("reading a response over TLS: %v (head %q)", err, clip(r.Head))
 	}
 	return r
 }
 
 // Do sends one request and reads its response.
-func (c *e2eTLSConn) Do(req string) *e2eRawResp {
+func (c *tlsConn) Do(req string) *rawResponse {
 	c.t.Helper()
 	c.Send(req)
 	return c.Read()
 }
 
 // ExpectClosed asserts that the server closes the connection now.
-func (c *e2eTLSConn) ExpectClosed() {
+func (c *tlsConn) ExpectClosed() {
 	c.t.Helper()
-	c.c.SetReadDeadline(time.Now().Add(e2eTLSIOTimeout))
+	c.c.SetReadDeadline(time.Now().Add(tlsIOTimeout))
 	n, err := c.br.Read(make([]byte, 4096))
 	if n > 0 || err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
 		c.t.Fatalf("expected the server to close the TLS connection: read %d bytes, %v", n, err)
 	}
 }
 
-func (c *e2eTLSConn) Close() { c.c.Close() }
+func (c *tlsConn) Close() { c.c.Close() }
 
-// e2eTLSPing checks that a fresh TLS connection with cfg gets pong, and
+// tlsPing checks that a fresh TLS connection with cfg gets pong, and
 // returns its connection state.
-func e2eTLSPing(t testing.TB, addr string, cfg *tls.Config) tls.ConnectionState {
+func tlsPing(t testing.TB, addr string, cfg *tls.Config) tls.ConnectionState {
 	t.Helper()
-	c := e2eTLSDial(t, addr, cfg)
+	c := tlsDial(t, addr, cfg)
 	defer c.Close()
 	if r := c.Do("GET /ping HTTP/1.1\r\nHost: e2e\r\n\r\n"); r.Status != 200 || string(r.Body) != "pong" {
 		t.Fatalf("GET /ping over TLS: %d %q", r.Status, r.Body)
@@ -160,38 +160,38 @@ func e2eTLSPing(t testing.TB, addr string, cfg *tls.Config) tls.ConnectionState 
 	return c.c.ConnectionState()
 }
 
-// e2eTLSJSONStats fetches /stats?format=json over a fresh TLS connection
+// tlsJSONStats fetches /stats?format=json over a fresh TLS connection
 // (whose handshake the figures include).
-func e2eTLSJSONStats(t testing.TB, addr string, cfg *tls.Config) map[string]any {
+func tlsJSONStats(t testing.TB, addr string, cfg *tls.Config) map[string]any {
 	t.Helper()
-	c := e2eTLSDial(t, addr, cfg)
+	c := tlsDial(t, addr, cfg)
 	defer c.Close()
 	r := c.Do("GET /stats?format=json HTTP/1.1\r\nHost: e2e\r\nConnection: close\r\n\r\n")
 	if r.Status != 200 {
 		t.Fatalf("GET /stats?format=json over TLS: status %d", r.Status)
 	}
-	return e2eDecodeJSON(t, r.Body)
+	return decodeJSON(t, r.Body)
 }
 
-// e2eTLSCounts is the "tls" object of the JSON /stats.
-type e2eTLSCounts struct {
+// tlsCounts is the "tls" object of the JSON /stats.
+type tlsCounts struct {
 	Handshakes float64
 	Failures   map[string]float64 // timeout, client_closed, not_tls, protocol
 	Versions   map[string]float64 // "TLS 1.2", "TLS 1.3"
 }
 
-func (c e2eTLSCounts) String() string {
+func (c tlsCounts) String() string {
 	return fmt.Sprintf("handshakes %v, failures %v, versions %v", c.Handshakes, c.Failures, c.Versions)
 }
 
-// e2eTLSCountsOf reads the "tls" object; every documented key must be there.
-func e2eTLSCountsOf(t testing.TB, m map[string]any) e2eTLSCounts {
+// tlsCountsOf reads the "tls" object; every documented key must be there.
+func tlsCountsOf(t testing.TB, m map[string]any) tlsCounts {
 	t.Helper()
 	obj, ok := m["tls"].(map[string]any)
 	if !ok {
 		t.Fatalf(`JSON /stats has no "tls" object: %v`, m)
 	}
-	c := e2eTLSCounts{Failures: map[string]float64{}, Versions: map[string]float64{}}
+	c := tlsCounts{Failures: map[string]float64{}, Versions: map[string]float64{}}
 	if c.Handshakes, ok = obj["handshakes"].(float64); !ok {
 		t.Fatalf(`"tls" has no numeric "handshakes": %v`, obj)
 	}
@@ -216,9 +216,9 @@ func e2eTLSCountsOf(t testing.TB, m map[string]any) e2eTLSCounts {
 	return c
 }
 
-// e2eTool finds a command-line client. curl and openssl are installed by
+// requireTool finds a command-line client. curl and openssl are installed by
 // .ci/run, so under CI their absence is a failure; elsewhere the test skips.
-func e2eTool(t testing.TB, name string) string {
+func requireTool(t testing.TB, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
@@ -230,8 +230,8 @@ func e2eTool(t testing.TB, name string) string {
 	return p
 }
 
-// e2eFreePort is a TCP port that was free a moment ago.
-func e2eFreePort(t testing.TB) int {
+// freePort is a TCP port that was free a moment ago.
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -241,9 +241,9 @@ func e2eFreePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// e2eListeningPorts lists the TCP ports that process pid listens on, from
+// listeningPorts lists the TCP ports that process pid listens on, from
 // its socket descriptors and /proc/net/tcp{,6}.
-func e2eListeningPorts(t testing.TB, pid int) []int {
+func listeningPorts(t testing.TB, pid int) []int {
 	t.Helper()
 	dir := fmt.Sprintf("/proc/%d/fd", pid)
 	ents, err := os.ReadDir(dir)
@@ -285,11 +285,11 @@ func e2eListeningPorts(t testing.TB, pid int) []int {
 // certificate's DNS name works with SNI, and the plain listener still
 // answers plain HTTP.
 func TestE2ETLSCurl(t *testing.T) {
-	curl := e2eTool(t, "curl")
-	ca := e2eNewCA(t)
+	curl := requireTool(t, "curl")
+	ca := newCA(t)
 	leaf := ca.Leaf(t, "e2e-curl")
-	tr := e2eMakeTree(t)
-	s := e2eStartTLS(t, leaf, e2eOptions{Root: tr.Root})
+	tr := makeTree(t)
+	s := startTLS(t, leaf, serverOptions{Root: tr.Root})
 	run := func(args ...string) (out []byte, verbose string) {
 		t.Helper()
 		cmd := exec.Command(curl, append([]string{"-sS", "--fail", "--max-time", "20", "--cacert", ca.Path}, args...)...)
@@ -327,7 +327,7 @@ func TestE2ETLSCurl(t *testing.T) {
 		}
 	}
 
-	val := append([]byte("tls\x00data\xff\r\n"), e2eRandom(t, 988)...) // 1000 bytes, under --write-limit
+	val := append([]byte("tls\x00data\xff\r\n"), randomBytes(t, 988)...) // 1000 bytes, under --write-limit
 	post := filepath.Join(t.TempDir(), "post.bin")
 	if err := os.WriteFile(post, val, 0o644); err != nil {
 		t.Fatal(err)
@@ -366,9 +366,9 @@ func TestE2ETLSCurl(t *testing.T) {
 // request on the reused connection); the 1,000th, at --max-requests, ends
 // the connection.
 func TestE2ETLSGoClientKeepAlive(t *testing.T) {
-	ca := e2eNewCA(t)
-	s := e2eStartTLS(t, ca.Leaf(t, "e2e-keepalive"), e2eOptions{})
-	c := e2eTLSClient(t, e2eTLSConfig(ca, 0, 0))
+	ca := newCA(t)
+	s := startTLS(t, ca.Leaf(t, "e2e-keepalive"), serverOptions{})
+	c := tlsClient(t, tlsConfig(ca, 0, 0))
 	// One connection at most: without the cap, the transport may dial a
 	// second one while the first is on its way back to the idle pool.
 	c.Transport.(*http.Transport).MaxConnsPerHost = 1
@@ -434,7 +434,7 @@ func TestE2ETLSGoClientKeepAlive(t *testing.T) {
 	if !lastResp.Close {
 		t.Errorf("request %d (the --max-requests default of 1000) did not end the connection", n)
 	}
-	if got := e2eTLSCountsOf(t, e2eJSONStats(t, s.Addr)); got.Handshakes != 1 || got.Versions["TLS 1.3"] != 1 {
+	if got := tlsCountsOf(t, jsonStats(t, s.Addr)); got.Handshakes != 1 || got.Versions["TLS 1.3"] != 1 {
 		t.Errorf("after %d requests on one connection the server counts %v, want 1 handshake (TLS 1.3)", n, got)
 	}
 }
@@ -445,10 +445,10 @@ func TestE2ETLSGoClientKeepAlive(t *testing.T) {
 // exactly 200 handshakes.
 func TestE2ETLSGoClientConcurrent(t *testing.T) {
 	const conns, per = 200, 50
-	ca := e2eNewCA(t)
-	tree := e2eMakeTree(t)
-	s := e2eStartTLS(t, ca.Leaf(t, "e2e-concurrent"), e2eOptions{Root: tree.Root})
-	before := e2eTLSCountsOf(t, e2eJSONStats(t, s.Addr)).Handshakes
+	ca := newCA(t)
+	tree := makeTree(t)
+	s := startTLS(t, ca.Leaf(t, "e2e-concurrent"), serverOptions{Root: tree.Root})
+	before := tlsCountsOf(t, jsonStats(t, s.Addr)).Handshakes
 	hello := string(tree.Files["hello.txt"])
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -458,8 +458,8 @@ func TestE2ETLSGoClientConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			tr := &http.Transport{
-				TLSClientConfig:     e2eTLSConfig(ca, 0, 0),
-				DialContext:         (&net.Dialer{Timeout: e2eTLSIOTimeout}).DialContext,
+				TLSClientConfig:     tlsConfig(ca, 0, 0),
+				DialContext:         (&net.Dialer{Timeout: tlsIOTimeout}).DialContext,
 				TLSHandshakeTimeout: 30 * time.Second,
 				MaxConnsPerHost:     1,
 				MaxIdleConnsPerHost: 1,
@@ -494,7 +494,7 @@ func TestE2ETLSGoClientConcurrent(t *testing.T) {
 				resp.Body.Close()
 				ok := resp.StatusCode == 200 && (string(body) == want || (path == "/echo" && strings.Contains(string(body), want)))
 				if err != nil || !ok {
-					errs <- fmt.Errorf("connection %d request %d GET %s: %d %q, %v", i, j, path, resp.StatusCode, e2eClip(body), err)
+					errs <- fmt.Errorf("connection %d request %d GET %s: %d %q, %v", i, j, path, resp.StatusCode, clip(body), err)
 					return
 				}
 			}
@@ -515,7 +515,7 @@ func TestE2ETLSGoClientConcurrent(t *testing.T) {
 		t.Errorf("... and %d more failures", failed-10)
 	}
 	t.Logf("%d connections x %d requests over TLS in %v", conns, per, time.Since(start).Round(time.Millisecond))
-	if got := e2eTLSCountsOf(t, e2eJSONStats(t, s.Addr)); got.Handshakes-before != conns {
+	if got := tlsCountsOf(t, jsonStats(t, s.Addr)); got.Handshakes-before != conns {
 		t.Errorf("the server counts %v handshakes for %d connections (%v)", got.Handshakes-before, conns, got)
 	}
 }
@@ -523,23 +523,23 @@ func TestE2ETLSGoClientConcurrent(t *testing.T) {
 // ---------------------------------------------------------------------------
 // 3 and 7. openssl s_client
 
-// e2eSClient is one interactive openssl s_client.
-type e2eSClient struct {
+// sClient is one interactive openssl s_client.
+type sClient struct {
 	t    testing.TB
 	cmd  *exec.Cmd
 	in   io.WriteCloser
-	out  *e2eOutput // stdout and stderr, in order
+	out  *lockedBuffer // stdout and stderr, in order
 	done chan struct{}
 }
 
-func e2eStartSClient(t testing.TB, openssl string, args ...string) *e2eSClient {
+func startSClient(t testing.TB, openssl string, args ...string) *sClient {
 	t.Helper()
 	cmd := exec.Command(openssl, append([]string{"s_client"}, args...)...)
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &e2eSClient{t: t, cmd: cmd, in: in, out: &e2eOutput{}, done: make(chan struct{})}
+	c := &sClient{t: t, cmd: cmd, in: in, out: &lockedBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = c.out, c.out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting openssl s_client: %v", err)
@@ -560,7 +560,7 @@ func e2eStartSClient(t testing.TB, openssl string, args ...string) *e2eSClient {
 	return c
 }
 
-func (c *e2eSClient) exited() bool {
+func (c *sClient) exited() bool {
 	select {
 	case <-c.done:
 		return true
@@ -571,21 +571,21 @@ func (c *e2eSClient) exited() bool {
 
 // Send writes to s_client's standard input in one write, which it reads
 // in one read: data, or a command letter on its own line.
-func (c *e2eSClient) Send(data string) error {
+func (c *sClient) Send(data string) error {
 	_, err := io.WriteString(c.in, data)
 	return err
 }
 
 // WaitFor waits until substr has appeared n times in the output.
-func (c *e2eSClient) WaitFor(substr string, n int) {
+func (c *sClient) WaitFor(substr string, n int) {
 	c.t.Helper()
-	deadline := time.Now().Add(e2eTLSIOTimeout)
+	deadline := time.Now().Add(tlsIOTimeout)
 	for strings.Count(c.out.String(), substr) < n {
 		if c.exited() {
 			c.t.Fatalf("openssl s_client exited before %q appeared %d times", substr, n)
 		}
 		if time.Now().After(deadline) {
-			c.t.Fatalf("%q did not appear %d times within %v", substr, n, e2eTLSIOTimeout)
+			c.t.Fatalf("%q did not appear %d times within %v", substr, n, tlsIOTimeout)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -597,10 +597,10 @@ func (c *e2eSClient) WaitFor(substr string, n int) {
 // KeyUpdate that asks nothing (k), then a request: every response arrives,
 // and the client closes cleanly.
 func TestE2ETLSOpenSSLKeyUpdate(t *testing.T) {
-	openssl := e2eTool(t, "openssl")
-	ca := e2eNewCA(t)
-	s := e2eStartTLS(t, ca.Leaf(t, "e2e-keyupdate"), e2eOptions{})
-	sc := e2eStartSClient(t, openssl, "-connect", s.TLSAddr, "-CAfile", ca.Path, "-verify_return_error",
+	openssl := requireTool(t, "openssl")
+	ca := newCA(t)
+	s := startTLS(t, ca.Leaf(t, "e2e-keyupdate"), serverOptions{})
+	sc := startSClient(t, openssl, "-connect", s.TLSAddr, "-CAfile", ca.Path, "-verify_return_error",
 		"-verify_ip", "127.0.0.1", "-tls1_3", "-msg")
 	sc.WaitFor("Verify return code: 0 (ok)", 1)
 	sc.Send("GET /ping HTTP/1.1\r\nHost: e2e\r\n\r\n")
@@ -628,13 +628,13 @@ func TestE2ETLSOpenSSLKeyUpdate(t *testing.T) {
 	sc.in.Close()
 	select {
 	case <-sc.done:
-	case <-time.After(e2eTLSIOTimeout):
+	case <-time.After(tlsIOTimeout):
 		t.Fatal("openssl s_client did not exit after its input ended")
 	}
 	if code := sc.cmd.ProcessState.ExitCode(); code != 0 {
 		t.Errorf("openssl s_client exit status %d", code)
 	}
-	e2eTLSPing(t, s.TLSAddr, e2eTLSConfig(ca, 0, 0))
+	tlsPing(t, s.TLSAddr, tlsConfig(ca, 0, 0))
 }
 
 // TestE2ETLSRenegotiation: the server never asks for a renegotiation (Go's
@@ -643,13 +643,13 @@ func TestE2ETLSOpenSSLKeyUpdate(t *testing.T) {
 // (openssl s_client's R): no new handshake, an alert or a close, no
 // response to a request sent after it; a fresh connection still works.
 func TestE2ETLSRenegotiation(t *testing.T) {
-	ca := e2eNewCA(t)
-	s := e2eStartTLS(t, ca.Leaf(t, "e2e-renegotiation"), e2eOptions{})
+	ca := newCA(t)
+	s := startTLS(t, ca.Leaf(t, "e2e-renegotiation"), serverOptions{})
 
 	t.Run("server never renegotiates", func(t *testing.T) {
-		cfg := e2eTLSConfig(ca, tls.VersionTLS12, tls.VersionTLS12)
+		cfg := tlsConfig(ca, tls.VersionTLS12, tls.VersionTLS12)
 		cfg.Renegotiation = tls.RenegotiateFreelyAsClient
-		c := e2eTLSDial(t, s.TLSAddr, cfg)
+		c := tlsDial(t, s.TLSAddr, cfg)
 		for i := 0; i < 20; i++ {
 			if r := c.Do("GET /ping HTTP/1.1\r\nHost: e2e\r\n\r\n"); r.Status != 200 || string(r.Body) != "pong" {
 				t.Fatalf("request %d: %d %q", i, r.Status, r.Body)
@@ -661,8 +661,8 @@ func TestE2ETLSRenegotiation(t *testing.T) {
 	})
 
 	t.Run("client renegotiation refused", func(t *testing.T) {
-		openssl := e2eTool(t, "openssl")
-		sc := e2eStartSClient(t, openssl, "-connect", s.TLSAddr, "-CAfile", ca.Path, "-verify_return_error",
+		openssl := requireTool(t, "openssl")
+		sc := startSClient(t, openssl, "-connect", s.TLSAddr, "-CAfile", ca.Path, "-verify_return_error",
 			"-verify_ip", "127.0.0.1", "-tls1_2", "-msg")
 		sc.WaitFor("Verify return code: 0 (ok)", 1)
 		sc.Send("GET /ping HTTP/1.1\r\nHost: e2e\r\n\r\n")
@@ -677,8 +677,8 @@ func TestE2ETLSRenegotiation(t *testing.T) {
 		}
 		select {
 		case <-sc.done:
-		case <-time.After(e2eTLSIOTimeout):
-			t.Fatalf("the connection neither completed nor refused the renegotiation within %v", e2eTLSIOTimeout)
+		case <-time.After(tlsIOTimeout):
+			t.Fatalf("the connection neither completed nor refused the renegotiation within %v", tlsIOTimeout)
 		}
 		out := sc.out.String()
 		after := out[strings.Index(out, "RENEGOTIATING"):]
@@ -691,8 +691,8 @@ func TestE2ETLSRenegotiation(t *testing.T) {
 		if strings.Contains(after, "X-After: renegotiation") || strings.Count(out, "pong") != 1 {
 			t.Errorf("the server answered a request sent after the refused renegotiation")
 		}
-		e2eTLSPing(t, s.TLSAddr, e2eTLSConfig(ca, tls.VersionTLS12, tls.VersionTLS12))
-		e2eTLSPing(t, s.TLSAddr, e2eTLSConfig(ca, 0, 0))
+		tlsPing(t, s.TLSAddr, tlsConfig(ca, tls.VersionTLS12, tls.VersionTLS12))
+		tlsPing(t, s.TLSAddr, tlsConfig(ca, 0, 0))
 	})
 	if s.exited() {
 		t.Fatal("the server exited")
@@ -707,13 +707,13 @@ func TestE2ETLSRenegotiation(t *testing.T) {
 // requests (about 20 KB, more than one TLS record) in one write. ALPN
 // picks http/1.1 when the client offers h2 first.
 func TestE2ETLSPipelined(t *testing.T) {
-	ca := e2eNewCA(t)
-	s := e2eStartTLS(t, ca.Leaf(t, "e2e-pipelined"), e2eOptions{})
+	ca := newCA(t)
+	s := startTLS(t, ca.Leaf(t, "e2e-pipelined"), serverOptions{})
 	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
 		t.Run(tls.VersionName(v), func(t *testing.T) {
-			cfg := e2eTLSConfig(ca, v, v)
+			cfg := tlsConfig(ca, v, v)
 			cfg.NextProtos = []string{"h2", "http/1.1"}
-			c := e2eTLSDial(t, s.TLSAddr, cfg)
+			c := tlsDial(t, s.TLSAddr, cfg)
 			if st := c.c.ConnectionState(); st.NegotiatedProtocol != "http/1.1" || st.Version != v {
 				t.Fatalf("ALPN %q, version %s; want http/1.1 and %s", st.NegotiatedProtocol, tls.VersionName(st.Version), tls.VersionName(v))
 			}
@@ -752,14 +752,14 @@ func TestE2ETLSPipelined(t *testing.T) {
 	}
 }
 
-// e2eTrickleConn writes every byte in its own write (TCP_NODELAY is on, so
+// trickleConn writes every byte in its own write (TCP_NODELAY is on, so
 // in its own segment), with a pause between them.
-type e2eTrickleConn struct {
+type trickleConn struct {
 	net.Conn
 	writes int
 }
 
-func (c *e2eTrickleConn) Write(p []byte) (int, error) {
+func (c *trickleConn) Write(p []byte) (int, error) {
 	for i := range p {
 		if _, err := c.Conn.Write(p[i : i+1]); err != nil {
 			return i, err
@@ -774,17 +774,17 @@ func (c *e2eTrickleConn) Write(p []byte) (int, error) {
 // each arrive one byte per TCP segment completes the handshake (TLS 1.2 and
 // 1.3) and gets its responses on the same connection.
 func TestE2ETLSByteAtATime(t *testing.T) {
-	ca := e2eNewCA(t)
-	s := e2eStartTLS(t, ca.Leaf(t, "e2e-trickle"), e2eOptions{})
+	ca := newCA(t)
+	s := startTLS(t, ca.Leaf(t, "e2e-trickle"), serverOptions{})
 	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
 		t.Run(tls.VersionName(v), func(t *testing.T) {
-			raw, err := net.DialTimeout("tcp", s.TLSAddr, e2eTLSIOTimeout)
+			raw, err := net.DialTimeout("tcp", s.TLSAddr, tlsIOTimeout)
 			if err != nil {
 				t.Fatal(err)
 			}
 			raw.(*net.TCPConn).SetNoDelay(true)
-			tc := &e2eTrickleConn{Conn: raw}
-			c := tls.Client(tc, e2eTLSConfig(ca, v, v))
+			tc := &trickleConn{Conn: raw}
+			c := tls.Client(tc, tlsConfig(ca, v, v))
 			defer c.Close()
 			c.SetDeadline(time.Now().Add(30 * time.Second))
 			if err := c.Handshake(); err != nil {
@@ -794,7 +794,7 @@ func TestE2ETLSByteAtATime(t *testing.T) {
 				t.Fatalf("version %s, want %s", tls.VersionName(st.Version), tls.VersionName(v))
 			}
 			handshakeWrites := tc.writes
-			conn := &e2eTLSConn{t: t, c: c, br: bufio.NewReader(c)}
+			conn := &tlsConn{t: t, c: c, br: bufio.NewReader(c)}
 			if r := conn.Do("GET /ping HTTP/1.1\r\nHost: e2e\r\n\r\n"); r.Status != 200 || string(r.Body) != "pong" {
 				t.Fatalf("GET /ping one byte at a time: %d %q", r.Status, r.Body)
 			}
@@ -809,8 +809,8 @@ func TestE2ETLSByteAtATime(t *testing.T) {
 // ---------------------------------------------------------------------------
 // 6. Failed handshakes
 
-// e2eClientHello is the first record a Go client sends: its ClientHello.
-func e2eClientHello(t testing.TB, cfg *tls.Config) []byte {
+// clientHello is the first record a Go client sends: its ClientHello.
+func clientHello(t testing.TB, cfg *tls.Config) []byte {
 	t.Helper()
 	cli, srv := net.Pipe()
 	defer srv.Close()
@@ -818,7 +818,7 @@ func e2eClientHello(t testing.TB, cfg *tls.Config) []byte {
 		tls.Client(cli, cfg).Handshake()
 		cli.Close()
 	}()
-	srv.SetReadDeadline(time.Now().Add(e2eTLSIOTimeout))
+	srv.SetReadDeadline(time.Now().Add(tlsIOTimeout))
 	head := make([]byte, 5)
 	if _, err := io.ReadFull(srv, head); err != nil {
 		t.Fatal(err)
@@ -843,13 +843,13 @@ func e2eClientHello(t testing.TB, cfg *tls.Config) []byte {
 // served at once. /stats and /metrics count each reason exactly, and the
 // server's descriptors return to their baseline.
 func TestE2ETLSHandshakeFailures(t *testing.T) {
-	ca := e2eNewCA(t)
-	s := e2eStartTLS(t, ca.Leaf(t, "e2e-failures"), e2eOptions{Args: []string{"--tls-handshake-timeout", "1s"}})
-	good := e2eTLSConfig(ca, 0, 0)
-	e2eTLSPing(t, s.TLSAddr, good) // anything opened lazily is open now
-	e2eJSONStats(t, s.Addr)
-	baseline := e2eTLSSettledFds(t, s.Pid(), -1)
-	hello := e2eClientHello(t, good)
+	ca := newCA(t)
+	s := startTLS(t, ca.Leaf(t, "e2e-failures"), serverOptions{Args: []string{"--tls-handshake-timeout", "1s"}})
+	good := tlsConfig(ca, 0, 0)
+	tlsPing(t, s.TLSAddr, good) // anything opened lazily is open now
+	jsonStats(t, s.Addr)
+	baseline := tlsSettledFds(t, s.Pid(), -1)
+	hello := clientHello(t, good)
 
 	const silent, halfSilent, halfClose, plain = 6, 4, 6, 3
 	type pending struct {
@@ -860,7 +860,7 @@ func TestE2ETLSHandshakeFailures(t *testing.T) {
 	var waiting []pending
 	dial := func() net.Conn {
 		t.Helper()
-		c, err := net.DialTimeout("tcp", s.TLSAddr, e2eTLSIOTimeout)
+		c, err := net.DialTimeout("tcp", s.TLSAddr, tlsIOTimeout)
 		if err != nil {
 			t.Fatalf("dial: %v", err)
 		}
@@ -869,7 +869,7 @@ func TestE2ETLSHandshakeFailures(t *testing.T) {
 	}
 	write := func(c net.Conn, b []byte) {
 		t.Helper()
-		c.SetWriteDeadline(time.Now().Add(e2eTLSIOTimeout))
+		c.SetWriteDeadline(time.Now().Add(tlsIOTimeout))
 		if _, err := c.Write(b); err != nil {
 			t.Fatalf("write: %v", err)
 		}
@@ -890,7 +890,7 @@ func TestE2ETLSHandshakeFailures(t *testing.T) {
 
 	// While those wait, a good client is served without delay.
 	start := time.Now()
-	e2eTLSPing(t, s.TLSAddr, good)
+	tlsPing(t, s.TLSAddr, good)
 	if d := time.Since(start); d > 500*time.Millisecond {
 		t.Errorf("a good TLS client took %v while %d handshakes were pending", d, silent+halfSilent)
 	}
@@ -900,28 +900,28 @@ func TestE2ETLSHandshakeFailures(t *testing.T) {
 	for i := 0; i < plain; i++ {
 		c := dial()
 		write(c, []byte("GET /ping HTTP/1.1\r\nHost: e2e\r\n\r\n"))
-		c.SetReadDeadline(time.Now().Add(e2eTLSIOTimeout))
+		c.SetReadDeadline(time.Now().Add(tlsIOTimeout))
 		got, err := io.ReadAll(c)
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			t.Fatalf("plain HTTP to the TLS port: the connection stayed open for %v", e2eTLSIOTimeout)
+			t.Fatalf("plain HTTP to the TLS port: the connection stayed open for %v", tlsIOTimeout)
 		}
 		if len(got) > 0 && !bytes.HasPrefix(got, []byte("HTTP/1.0 400 ")) && !bytes.HasPrefix(got, []byte("HTTP/1.1 400 ")) {
-			t.Fatalf("plain HTTP to the TLS port got %q, want a close (after a 400 at most)", e2eClip(got))
+			t.Fatalf("plain HTTP to the TLS port got %q, want a close (after a 400 at most)", clip(got))
 		}
 	}
 
 	// Versions below TLS 1.2 and a malformed ClientHello.
 	for _, v := range []uint16{tls.VersionTLS10, tls.VersionTLS11} {
-		if c, err := e2eTLSTryDial(s.TLSAddr, e2eTLSConfig(ca, v, v)); err == nil {
+		if c, err := tlsTryDial(s.TLSAddr, tlsConfig(ca, v, v)); err == nil {
 			c.Close()
 			t.Errorf("a %s handshake succeeded, want TLS 1.2 at least", tls.VersionName(v))
 		}
 	}
 	bad := dial()
 	write(bad, []byte{0x16, 0x03, 0x01, 0x00, 0x08, 0x01, 0x00, 0x00, 0x04, 0x03, 0x03, 0xff, 0xff})
-	bad.SetReadDeadline(time.Now().Add(e2eTLSIOTimeout))
+	bad.SetReadDeadline(time.Now().Add(tlsIOTimeout))
 	if _, err := io.ReadAll(bad); errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Errorf("a malformed ClientHello: the connection stayed open for %v", e2eTLSIOTimeout)
+		t.Errorf("a malformed ClientHello: the connection stayed open for %v", tlsIOTimeout)
 	}
 	const protocol = 3
 
@@ -931,7 +931,7 @@ func TestE2ETLSHandshakeFailures(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p.c.SetReadDeadline(time.Now().Add(e2eTLSIOTimeout))
+			p.c.SetReadDeadline(time.Now().Add(tlsIOTimeout))
 			n, err := p.c.Read(make([]byte, 4096))
 			d := time.Since(p.since)
 			switch {
@@ -948,10 +948,10 @@ func TestE2ETLSHandshakeFailures(t *testing.T) {
 
 	// Every failure counted under its reason; two good handshakes.
 	want := map[string]float64{"timeout": silent + halfSilent, "client_closed": halfClose, "not_tls": plain, "protocol": protocol}
-	var got e2eTLSCounts
+	var got tlsCounts
 	deadline := time.Now().Add(3 * time.Second)
 	for {
-		got = e2eTLSCountsOf(t, e2eJSONStats(t, s.Addr))
+		got = tlsCountsOf(t, jsonStats(t, s.Addr))
 		ok := got.Handshakes == 2
 		for k, v := range want {
 			ok = ok && got.Failures[k] == v
@@ -970,20 +970,20 @@ func TestE2ETLSHandshakeFailures(t *testing.T) {
 		}
 	}
 	// No descriptor is left behind.
-	if n := e2eTLSSettledFds(t, s.Pid(), baseline); n != baseline {
+	if n := tlsSettledFds(t, s.Pid(), baseline); n != baseline {
 		t.Errorf("the server has %d descriptors open, %d before the failed handshakes", n, baseline)
 	}
-	if open := e2eJSONStats(t, s.Addr)["connections"]; open != 1.0 {
+	if open := jsonStats(t, s.Addr)["connections"]; open != 1.0 {
 		t.Errorf("JSON /stats connections = %v with only the /stats connection open, want 1", open)
 	}
-	// (After the descriptor count: e2eMetrics leaves a keep-alive connection.)
-	fams := e2eMetrics(t, s.URL("/metrics"))
+	// (After the descriptor count: scrapeMetrics leaves a keep-alive connection.)
+	fams := scrapeMetrics(t, s.URL("/metrics"))
 	for k, v := range want {
-		if m := e2eSeries(t, fams, "http_server_tls_handshake_failures_total", "reason", k); m != v {
+		if m := metricSeries(t, fams, "http_server_tls_handshake_failures_total", "reason", k); m != v {
 			t.Errorf(`http_server_tls_handshake_failures_total{reason=%q} = %v, want %v`, k, m, v)
 		}
 	}
-	e2eTLSPing(t, s.TLSAddr, good)
+	tlsPing(t, s.TLSAddr, good)
 }
 
 // TestE2ETLSMaxHandshakes, with --tls-max-handshakes 2 and a 1 s handshake
@@ -992,11 +992,11 @@ func TestE2ETLSHandshakeFailures(t *testing.T) {
 // about 1 s, and then succeeds; afterwards handshakes are quick again, so
 // neither the timed-out nor the finished handshakes kept a slot.
 func TestE2ETLSMaxHandshakes(t *testing.T) {
-	ca := e2eNewCA(t)
-	s := e2eStartTLS(t, ca.Leaf(t, "e2e-max-handshakes"), e2eOptions{Args: []string{"--tls-max-handshakes", "2", "--tls-handshake-timeout", "1s"}})
-	good := e2eTLSConfig(ca, 0, 0)
+	ca := newCA(t)
+	s := startTLS(t, ca.Leaf(t, "e2e-max-handshakes"), serverOptions{Args: []string{"--tls-max-handshakes", "2", "--tls-handshake-timeout", "1s"}})
+	good := tlsConfig(ca, 0, 0)
 	for i := 0; i < 2; i++ {
-		c, err := net.DialTimeout("tcp", s.TLSAddr, e2eTLSIOTimeout)
+		c, err := net.DialTimeout("tcp", s.TLSAddr, tlsIOTimeout)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1004,30 +1004,30 @@ func TestE2ETLSMaxHandshakes(t *testing.T) {
 	}
 	time.Sleep(100 * time.Millisecond) // both accepted: the slots are taken
 	start := time.Now()
-	e2eTLSPing(t, s.TLSAddr, good)
+	tlsPing(t, s.TLSAddr, good)
 	if d := time.Since(start); d < 700*time.Millisecond || d > 3*time.Second {
 		t.Errorf("with both handshake slots held by silent clients, a good client was served after %v, want about 1s", d.Round(time.Millisecond))
 	}
 	for i := 0; i < 5; i++ {
 		start := time.Now()
-		e2eTLSPing(t, s.TLSAddr, good)
+		tlsPing(t, s.TLSAddr, good)
 		if d := time.Since(start); d > 500*time.Millisecond {
 			t.Errorf("handshake %d after the slots were freed took %v", i, d.Round(time.Millisecond))
 		}
 	}
-	if got := e2eTLSCountsOf(t, e2eJSONStats(t, s.Addr)); got.Handshakes != 6 || got.Failures["timeout"] != 2 {
+	if got := tlsCountsOf(t, jsonStats(t, s.Addr)); got.Handshakes != 6 || got.Failures["timeout"] != 2 {
 		t.Errorf("%v, want 6 handshakes and 2 timeouts", got)
 	}
 }
 
-// e2eTLSSettledFds waits (up to 5 s) until the process's descriptor count
+// tlsSettledFds waits (up to 5 s) until the process's descriptor count
 // equals want (any stable count when want < 0) and returns the last count.
-func e2eTLSSettledFds(t testing.TB, pid, want int) int {
+func tlsSettledFds(t testing.TB, pid, want int) int {
 	t.Helper()
 	prev := -1
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		n := e2eFdCount(t, pid)
+		n := fdCount(t, pid)
 		if (want >= 0 && n == want) || (want < 0 && n == prev) || time.Now().After(deadline) {
 			return n
 		}
@@ -1039,13 +1039,13 @@ func e2eTLSSettledFds(t testing.TB, pid, want int) int {
 // ---------------------------------------------------------------------------
 // 8. A large download
 
-// e2eBlockFile writes a file of n MiB: one random 1 MiB block, stamped in
+// blockFile writes a file of n MiB: one random 1 MiB block, stamped in
 // two places with its index so that no two blocks are alike (a block sent
 // twice or out of order changes the hash). It returns the file's SHA-256
 // and a function giving the expected bytes of any range.
-func e2eBlockFile(t testing.TB, path string, mib int) ([32]byte, func(first, last int64) []byte) {
+func blockFile(t testing.TB, path string, mib int) ([32]byte, func(first, last int64) []byte) {
 	t.Helper()
-	base := e2eRandom(t, 1<<20)
+	base := randomBytes(t, 1<<20)
 	block := func(i int64, b []byte) []byte {
 		b = append(b[:0], base...)
 		binary.BigEndian.PutUint64(b[0:], uint64(i))
@@ -1088,11 +1088,11 @@ func e2eBlockFile(t testing.TB, path string, mib int) ([32]byte, func(first, las
 func TestE2ETLSDownload1GiB(t *testing.T) {
 	const mib = 1024
 	const size = int64(mib) << 20
-	ca := e2eNewCA(t)
+	ca := newCA(t)
 	root := t.TempDir()
-	want, bytesOf := e2eBlockFile(t, filepath.Join(root, "big.bin"), mib)
-	s := e2eStartTLS(t, ca.Leaf(t, "e2e-download"), e2eOptions{Root: root})
-	c := e2eTLSClient(t, e2eTLSConfig(ca, 0, 0))
+	want, bytesOf := blockFile(t, filepath.Join(root, "big.bin"), mib)
+	s := startTLS(t, ca.Leaf(t, "e2e-download"), serverOptions{Root: root})
+	c := tlsClient(t, tlsConfig(ca, 0, 0))
 	c.Timeout = 0
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
@@ -1117,7 +1117,7 @@ func TestE2ETLSDownload1GiB(t *testing.T) {
 	if !bytes.Equal(h.Sum(nil), want[:]) {
 		t.Fatalf("the 1 GiB downloaded over TLS differs from the file (SHA-256)")
 	}
-	_, hwm := e2eRSS(s.Pid())
+	_, hwm := readRSS(s.Pid())
 	t.Logf("1 GiB over TLS in %v (%.0f MiB/s); server VmHWM %d MiB", elapsed.Round(time.Millisecond),
 		float64(size)/(1<<20)/elapsed.Seconds(), hwm>>10)
 	if hwm > 256<<10 {
@@ -1125,7 +1125,7 @@ func TestE2ETLSDownload1GiB(t *testing.T) {
 	}
 
 	for _, r := range [][2]int64{{512<<20 - 10, 512<<20 + 9}, {size - 100, size - 1}, {0, 0}} {
-		resp, body := e2eDo(t, c, "GET", s.TLSURL("/big.bin"), nil, "Range", fmt.Sprintf("bytes=%d-%d", r[0], r[1]))
+		resp, body := doRequest(t, c, "GET", s.TLSURL("/big.bin"), nil, "Range", fmt.Sprintf("bytes=%d-%d", r[0], r[1]))
 		wantCR := fmt.Sprintf("bytes %d-%d/%d", r[0], r[1], size)
 		if resp.StatusCode != 206 || resp.Header.Get("Content-Range") != wantCR || !bytes.Equal(body, bytesOf(r[0], r[1])) {
 			t.Errorf("Range bytes=%d-%d over TLS: %d, Content-Range %q, %d bytes, equal %v", r[0], r[1],
@@ -1145,26 +1145,26 @@ func TestE2ETLSDownload1GiB(t *testing.T) {
 // and B stays in use; a good pair again is taken. SIGTERM then closes the
 // old connection and exits 0.
 func TestE2ETLSCertReload(t *testing.T) {
-	ca := e2eNewCA(t)
+	ca := newCA(t)
 	dir := t.TempDir()
 	certPath, keyPath := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	a := ca.LeafAt(t, "e2e-cert-A", certPath, keyPath)
-	s := e2eStartTLS(t, a, e2eOptions{})
-	cfg := e2eTLSConfig(ca, 0, 0)
+	s := startTLS(t, a, serverOptions{})
+	cfg := tlsConfig(ca, 0, 0)
 	serial := func(st tls.ConnectionState) string {
 		if len(st.PeerCertificates) == 0 {
 			return "<none>"
 		}
 		return st.PeerCertificates[0].SerialNumber.String() + " (" + st.PeerCertificates[0].Subject.CommonName + ")"
 	}
-	want := func(l *e2eLeaf) string { return l.Serial.String() + " (" + l.CN + ")" }
-	ping := func(c *e2eTLSConn, what string) {
+	want := func(l *leafCert) string { return l.Serial.String() + " (" + l.CN + ")" }
+	ping := func(c *tlsConn, what string) {
 		t.Helper()
 		if r := c.Do("GET /ping HTTP/1.1\r\nHost: e2e\r\n\r\n"); r.Status != 200 || string(r.Body) != "pong" {
 			t.Fatalf("%s: GET /ping: %d %q", what, r.Status, r.Body)
 		}
 	}
-	old := e2eTLSDial(t, s.TLSAddr, cfg)
+	old := tlsDial(t, s.TLSAddr, cfg)
 	ping(old, "the connection on A")
 	if got := serial(old.c.ConnectionState()); got != want(a) {
 		t.Fatalf("first certificate %s, want %s", got, want(a))
@@ -1205,26 +1205,26 @@ func TestE2ETLSCertReload(t *testing.T) {
 		t.Errorf("the old connection now reports %s, want still %s", got, want(a))
 	}
 	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
-		if got := serial(e2eTLSPing(t, s.TLSAddr, e2eTLSConfig(ca, v, v))); got != want(b) {
+		if got := serial(tlsPing(t, s.TLSAddr, tlsConfig(ca, v, v))); got != want(b) {
 			t.Errorf("a new %s connection after the reload got %s, want %s", tls.VersionName(v), got, want(b))
 		}
 	}
 
-	e2eWriteAtomic(t, certPath, []byte("this is not a certificate\n"))
+	writeAtomic(t, certPath, []byte("this is not a certificate\n"))
 	hup("a file that is not PEM", false)
-	if got := serial(e2eTLSPing(t, s.TLSAddr, cfg)); got != want(b) {
+	if got := serial(tlsPing(t, s.TLSAddr, cfg)); got != want(b) {
 		t.Errorf("after a bad certificate file, a new connection got %s, want the kept %s", got, want(b))
 	}
 	ca.LeafAt(t, "e2e-cert-C", certPath, filepath.Join(dir, "c-key.pem")) // key.pem is still B's
 	hup("a certificate that does not match the key", false)
-	if got := serial(e2eTLSPing(t, s.TLSAddr, cfg)); got != want(b) {
+	if got := serial(tlsPing(t, s.TLSAddr, cfg)); got != want(b) {
 		t.Errorf("after a mismatched key, a new connection got %s, want the kept %s", got, want(b))
 	}
 	ping(old, "the connection opened on A, after two refused reloads")
 
 	d := ca.LeafAt(t, "e2e-cert-D", certPath, keyPath)
 	hup("certificate D", true)
-	if got := serial(e2eTLSPing(t, s.TLSAddr, cfg)); got != want(d) {
+	if got := serial(tlsPing(t, s.TLSAddr, cfg)); got != want(d) {
 		t.Errorf("after reloading D, a new connection got %s, want %s", got, want(d))
 	}
 	ping(old, "the connection opened on A, after three reloads")
@@ -1244,8 +1244,8 @@ func TestE2ETLSCertReload(t *testing.T) {
 // and the connection closes; the POST changed nothing. Go's client follows
 // the redirect to the TLS listener.
 func TestE2ETLSRedirect(t *testing.T) {
-	ca := e2eNewCA(t)
-	s := e2eStartTLS(t, ca.Leaf(t, "e2e-redirect"), e2eOptions{Args: []string{"--tls-redirect"}})
+	ca := newCA(t)
+	s := startTLS(t, ca.Leaf(t, "e2e-redirect"), serverOptions{Args: []string{"--tls-redirect"}})
 	tp := strconv.Itoa(s.TLSPort)
 	cases := []struct {
 		req, location string
@@ -1259,14 +1259,14 @@ func TestE2ETLSRedirect(t *testing.T) {
 		{"GET /ping HTTP/1.0\r\nHost: example.com\r\nConnection: keep-alive\r\n\r\n", "https://example.com:" + tp + "/ping"},
 	}
 	for _, tc := range cases {
-		raw := e2eExchange(t, s.Addr, tc.req, false) // until the server closes
+		raw := exchange(t, s.Addr, tc.req, false) // until the server closes
 		line, _, _ := strings.Cut(tc.req, "\r\n")
 		i := bytes.Index(raw, []byte("\r\n\r\n"))
 		if i < 0 {
-			t.Errorf("%s: no response head in %q", line, e2eClip(raw))
+			t.Errorf("%s: no response head in %q", line, clip(raw))
 			continue
 		}
-		status, hdr, err := e2eParseHead(raw[:i+4])
+		status, hdr, err := parseHead(raw[:i+4])
 		if err != nil {
 			t.Errorf("%s: %v", line, err)
 			continue
@@ -1278,19 +1278,19 @@ func TestE2ETLSRedirect(t *testing.T) {
 			t.Errorf("%s: Content-Length %s but %d body bytes before the close", line, cl, len(raw)-i-4)
 		}
 	}
-	cfg := e2eTLSConfig(ca, 0, 0)
-	c := e2eTLSDial(t, s.TLSAddr, cfg)
+	cfg := tlsConfig(ca, 0, 0)
+	c := tlsDial(t, s.TLSAddr, cfg)
 	if r := c.Do("GET /read HTTP/1.1\r\nHost: e2e\r\n\r\n"); r.Status != 200 || string(r.Body) != "<empty>" {
 		t.Errorf("a redirected POST /write changed the store: /read over TLS is %d %q", r.Status, r.Body)
 	}
 
-	client := e2eTLSClient(t, cfg)
-	resp, body := e2eDo(t, client, "GET", s.URL("/ping"), nil)
+	client := tlsClient(t, cfg)
+	resp, body := doRequest(t, client, "GET", s.URL("/ping"), nil)
 	if resp.StatusCode != 200 || string(body) != "pong" || resp.TLS == nil || resp.Request.URL.String() != s.TLSURL("/ping") {
 		t.Errorf("Go's client following the redirect: %d %q at %s, TLS %v", resp.StatusCode, body, resp.Request.URL, resp.TLS != nil)
 	}
 	// 308 keeps the method and the body.
-	resp, body = e2eDo(t, client, "POST", s.URL("/write"), []byte("via 308"))
+	resp, body = doRequest(t, client, "POST", s.URL("/write"), []byte("via 308"))
 	if resp.StatusCode != 200 || string(body) != "via 308" || resp.TLS == nil {
 		t.Errorf("POST through the redirect: %d %q, TLS %v", resp.StatusCode, body, resp.TLS != nil)
 	}
@@ -1300,22 +1300,22 @@ func TestE2ETLSRedirect(t *testing.T) {
 // port is not opened (the process listens on the TLS port alone), and
 // HTTPS serves.
 func TestE2ETLSOnly(t *testing.T) {
-	ca := e2eNewCA(t)
-	port := e2eFreePort(t)
-	s := e2eStartTLS(t, ca.Leaf(t, "e2e-only"), e2eOptions{NoPort: true, TLSOnly: true, Args: []string{"--port", strconv.Itoa(port)}})
-	if m := e2eListenRE.FindString(s.Output()); m != "" {
+	ca := newCA(t)
+	port := freePort(t)
+	s := startTLS(t, ca.Leaf(t, "e2e-only"), serverOptions{NoPort: true, TLSOnly: true, Args: []string{"--port", strconv.Itoa(port)}})
+	if m := listenRE.FindString(s.Output()); m != "" {
 		t.Errorf("--tls-only logged a plain listener: %q", m)
 	}
 	if c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), time.Second); err == nil {
 		c.Close()
 		t.Errorf("--tls-only: the plain port %d accepts connections", port)
 	}
-	if ports := e2eListeningPorts(t, s.Pid()); len(ports) != 1 || ports[0] != s.TLSPort {
+	if ports := listeningPorts(t, s.Pid()); len(ports) != 1 || ports[0] != s.TLSPort {
 		t.Errorf("--tls-only: the server listens on %v, want only the TLS port %d", ports, s.TLSPort)
 	}
-	cfg := e2eTLSConfig(ca, 0, 0)
-	e2eTLSPing(t, s.TLSAddr, cfg)
-	if got := e2eTLSCountsOf(t, e2eTLSJSONStats(t, s.TLSAddr, cfg)); got.Handshakes != 2 {
+	cfg := tlsConfig(ca, 0, 0)
+	tlsPing(t, s.TLSAddr, cfg)
+	if got := tlsCountsOf(t, tlsJSONStats(t, s.TLSAddr, cfg)); got.Handshakes != 2 {
 		t.Errorf("--tls-only: %v, want 2 handshakes", got)
 	}
 }
@@ -1323,13 +1323,13 @@ func TestE2ETLSOnly(t *testing.T) {
 // ---------------------------------------------------------------------------
 // 11. Configuration
 
-// e2eRunEnv runs the binary to completion (10 s at most) with more
+// runBinaryEnv runs the binary to completion (10 s at most) with more
 // environment variables.
-func e2eRunEnv(t *testing.T, env []string, args ...string) (code int, stdout, stderr string) {
+func runBinaryEnv(t *testing.T, env []string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, e2eBin, args...)
+	cmd := exec.CommandContext(ctx, serverBin, args...)
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(os.Environ(), env...)
 	var o, e bytes.Buffer
@@ -1351,7 +1351,7 @@ func e2eRunEnv(t *testing.T, env []string, args ...string) (code int, stdout, st
 // server with a non-zero status (2 for classic) and one line on stderr
 // that names the option.
 func TestE2ETLSConfigErrors(t *testing.T) {
-	ca := e2eNewCA(t)
+	ca := newCA(t)
 	leaf, other := ca.Leaf(t, "e2e-config"), ca.Leaf(t, "e2e-other")
 	dir := t.TempDir()
 	garbage := filepath.Join(dir, "garbage.pem")
@@ -1381,7 +1381,7 @@ func TestE2ETLSConfigErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			code, out, errOut := e2eRunEnv(t, tc.env, append(append([]string{}, base...), tc.args...)...)
+			code, out, errOut := runBinaryEnv(t, tc.env, append(append([]string{}, base...), tc.args...)...)
 			msg := strings.TrimSpace(errOut)
 			switch {
 			case code == 0:
@@ -1409,7 +1409,7 @@ func TestE2ETLSConfigErrors(t *testing.T) {
 // TestE2ETLSConfigSources: --help lists every TLS flag; the environment
 // variables and the configuration file keys turn TLS on like the flags.
 func TestE2ETLSConfigSources(t *testing.T) {
-	code, out, errOut := e2eRunBinary(t, "--help")
+	code, out, errOut := runBinary(t, "--help")
 	if code != 0 {
 		t.Fatalf("--help: exit %d", code)
 	}
@@ -1419,14 +1419,14 @@ func TestE2ETLSConfigSources(t *testing.T) {
 			t.Errorf("--help does not mention %s", f)
 		}
 	}
-	ca := e2eNewCA(t)
+	ca := newCA(t)
 	leaf := ca.Leaf(t, "e2e-sources")
-	cfg := e2eTLSConfig(ca, 0, 0)
+	cfg := tlsConfig(ca, 0, 0)
 
-	s := e2eStart(t, e2eOptions{TLS: true, Env: []string{"HTTP_SERVER_TLS_CERT=" + leaf.CertPath,
+	s := startServer(t, serverOptions{TLS: true, Env: []string{"HTTP_SERVER_TLS_CERT=" + leaf.CertPath,
 		"HTTP_SERVER_TLS_KEY=" + leaf.KeyPath, "HTTP_SERVER_TLS_PORT=0", "HTTP_SERVER_TLS_HANDSHAKE_TIMEOUT=3s",
 		"HTTP_SERVER_TLS_MAX_HANDSHAKES=8"}})
-	if st := e2eTLSPing(t, s.TLSAddr, cfg); st.PeerCertificates[0].Subject.CommonName != leaf.CN {
+	if st := tlsPing(t, s.TLSAddr, cfg); st.PeerCertificates[0].Subject.CommonName != leaf.CN {
 		t.Errorf("TLS from the environment: certificate %q", st.PeerCertificates[0].Subject.CommonName)
 	}
 
@@ -1436,9 +1436,9 @@ func TestE2ETLSConfigSources(t *testing.T) {
 	if err := os.WriteFile(file, []byte(toml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s2 := e2eStart(t, e2eOptions{TLSOnly: true, Args: []string{"--config", file}})
-	e2eTLSPing(t, s2.TLSAddr, cfg)
-	if ports := e2eListeningPorts(t, s2.Pid()); len(ports) != 1 {
+	s2 := startServer(t, serverOptions{TLSOnly: true, Args: []string{"--config", file}})
+	tlsPing(t, s2.TLSAddr, cfg)
+	if ports := listeningPorts(t, s2.Pid()); len(ports) != 1 {
 		t.Errorf("tls_only = true in the file: listening on %v, want the TLS port alone", ports)
 	}
 }
@@ -1452,11 +1452,11 @@ func TestE2ETLSConfigSources(t *testing.T) {
 // format and counts the responses sent over TLS like plain ones; /metrics
 // has the handshakes by version.
 func TestE2ETLSStats(t *testing.T) {
-	ca := e2eNewCA(t)
-	s := e2eStartTLS(t, ca.Leaf(t, "e2e-stats"), e2eOptions{})
-	var want e2eCounters
+	ca := newCA(t)
+	s := startTLS(t, ca.Leaf(t, "e2e-stats"), serverOptions{})
+	var want statsCounters
 	for i, v := range []uint16{tls.VersionTLS12, tls.VersionTLS12, tls.VersionTLS12, tls.VersionTLS13, tls.VersionTLS13} {
-		c := e2eTLSDial(t, s.TLSAddr, e2eTLSConfig(ca, v, v))
+		c := tlsDial(t, s.TLSAddr, tlsConfig(ca, v, v))
 		r := c.Do("GET /ping HTTP/1.1\r\nHost: e2e\r\n\r\n")
 		if r.Status != 200 || string(r.Body) != "pong" {
 			t.Fatalf("connection %d: %d %q", i, r.Status, r.Body)
@@ -1464,13 +1464,13 @@ func TestE2ETLSStats(t *testing.T) {
 		want.Count(r)
 		c.Close()
 	}
-	tls13 := e2eTLSConfig(ca, tls.VersionTLS13, tls.VersionTLS13)
-	c := e2eTLSDial(t, s.TLSAddr, tls13)
+	tls13 := tlsConfig(ca, tls.VersionTLS13, tls.VersionTLS13)
+	c := tlsDial(t, s.TLSAddr, tls13)
 	r := c.Do("GET /stats?format=json HTTP/1.1\r\nHost: e2e\r\n\r\n")
 	if r.Status != 200 {
 		t.Fatalf("JSON /stats over TLS: %d", r.Status)
 	}
-	got := e2eTLSCountsOf(t, e2eDecodeJSON(t, r.Body))
+	got := tlsCountsOf(t, decodeJSON(t, r.Body))
 	if got.Handshakes != 6 || got.Versions["TLS 1.2"] != 3 || got.Versions["TLS 1.3"] != 3 {
 		t.Errorf("JSON /stats over TLS: %v; want 6 handshakes, 3 TLS 1.2, 3 TLS 1.3", got)
 	}
@@ -1485,16 +1485,16 @@ func TestE2ETLSStats(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("/stats over TLS: %d", r.Status)
 	}
-	if stats := e2eParseStats(t, r.Body); stats != want {
+	if stats := parseStats(t, r.Body); stats != want {
 		t.Errorf("text /stats over TLS:\n%v\nwant (the plaintext of the responses before it):\n%v", stats, want)
 	}
 
-	fams := e2eMetrics(t, s.URL("/metrics"))
+	fams := scrapeMetrics(t, s.URL("/metrics"))
 	for _, v := range []struct {
 		label string
 		want  float64
 	}{{"1.2", 3}, {"1.3", 3}} {
-		if m := e2eSeries(t, fams, "http_server_tls_handshakes_total", "version", v.label); m != v.want {
+		if m := metricSeries(t, fams, "http_server_tls_handshakes_total", "version", v.label); m != v.want {
 			t.Errorf(`http_server_tls_handshakes_total{version=%q} = %v, want %v`, v.label, m, v.want)
 		}
 	}

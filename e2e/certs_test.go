@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Certificates for the TLS end-to-end tests, made at test time: one
 // certificate authority per test and leaf certificates it signs (ECDSA
@@ -20,8 +20,8 @@ import (
 	"time"
 )
 
-// e2eCA is a throwaway certificate authority.
-type e2eCA struct {
+// testCA is a throwaway certificate authority.
+type testCA struct {
 	Cert *x509.Certificate
 	Key  *ecdsa.PrivateKey
 	PEM  []byte         // the CA certificate
@@ -29,8 +29,8 @@ type e2eCA struct {
 	Path string         // the CA certificate as a PEM file, for curl and openssl
 }
 
-// e2eLeaf is one server certificate and its key, as PEM files.
-type e2eLeaf struct {
+// leafCert is one server certificate and its key, as PEM files.
+type leafCert struct {
 	CertPath string
 	KeyPath  string
 	Cert     *x509.Certificate
@@ -38,15 +38,15 @@ type e2eLeaf struct {
 	CN       string
 }
 
-// e2eNewCA makes a CA valid for the next day.
-func e2eNewCA(t testing.TB) *e2eCA {
+// newCA makes a CA valid for the next day.
+func newCA(t testing.TB) *testCA {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tmpl := &x509.Certificate{
-		SerialNumber:          e2eSerial(t),
+		SerialNumber:          randomSerial(t),
 		Subject:               pkix.Name{CommonName: "http_server e2e test CA", Organization: []string{"http_server tests"}},
 		NotBefore:             time.Now().Add(-time.Hour),
 		NotAfter:              time.Now().Add(24 * time.Hour),
@@ -63,7 +63,7 @@ func e2eNewCA(t testing.TB) *e2eCA {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ca := &e2eCA{
+	ca := &testCA{
 		Cert: cert,
 		Key:  key,
 		PEM:  pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
@@ -77,7 +77,7 @@ func e2eNewCA(t testing.TB) *e2eCA {
 	return ca
 }
 
-func e2eSerial(t testing.TB) *big.Int {
+func randomSerial(t testing.TB) *big.Int {
 	t.Helper()
 	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 	if err != nil {
@@ -88,7 +88,7 @@ func e2eSerial(t testing.TB) *big.Int {
 
 // Leaf makes a server certificate named cn and writes it and its key to
 // cert.pem and key.pem in a fresh temporary directory.
-func (ca *e2eCA) Leaf(t testing.TB, cn string) *e2eLeaf {
+func (ca *testCA) Leaf(t testing.TB, cn string) *leafCert {
 	t.Helper()
 	dir := t.TempDir()
 	return ca.LeafAt(t, cn, filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"))
@@ -97,13 +97,13 @@ func (ca *e2eCA) Leaf(t testing.TB, cn string) *e2eLeaf {
 // LeafAt makes a server certificate named cn and writes it to certPath and
 // its key to keyPath, each replaced atomically (written aside, then
 // renamed), so that a server reading them never sees half a file.
-func (ca *e2eCA) LeafAt(t testing.TB, cn, certPath, keyPath string) *e2eLeaf {
+func (ca *testCA) LeafAt(t testing.TB, cn, certPath, keyPath string) *leafCert {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	serial := e2eSerial(t)
+	serial := randomSerial(t)
 	tmpl := &x509.Certificate{
 		SerialNumber: serial,
 		Subject:      pkix.Name{CommonName: cn, Organization: []string{"http_server tests"}},
@@ -126,13 +126,13 @@ func (ca *e2eCA) LeafAt(t testing.TB, cn, certPath, keyPath string) *e2eLeaf {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e2eWriteAtomic(t, certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-	e2eWriteAtomic(t, keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
-	return &e2eLeaf{CertPath: certPath, KeyPath: keyPath, Cert: cert, Serial: serial, CN: cn}
+	writeAtomic(t, certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	writeAtomic(t, keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
+	return &leafCert{CertPath: certPath, KeyPath: keyPath, Cert: cert, Serial: serial, CN: cn}
 }
 
-// e2eWriteAtomic replaces path with data in one rename.
-func e2eWriteAtomic(t testing.TB, path string, data []byte) {
+// writeAtomic replaces path with data in one rename.
+func writeAtomic(t testing.TB, path string, data []byte) {
 	t.Helper()
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, data, 0o600); err != nil {

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // End-to-end download tests: many concurrent 1 GiB downloads, a file split
 // into parallel ranges and put back together, downloads abandoned midway
@@ -23,34 +23,34 @@ import (
 	"time"
 )
 
-// e2eDownloadsClient is a client for large transfers: no overall timeout
+// downloadsClient is a client for large transfers: no overall timeout
 // (the caller's context bounds the test), but bounded dialing and waiting
 // for the response head.
-func e2eDownloadsClient(t testing.TB) *http.Client {
+func downloadsClient(t testing.TB) *http.Client {
 	tr := &http.Transport{
-		DialContext:           (&net.Dialer{Timeout: e2eStaticIOTimeout}).DialContext,
+		DialContext:           (&net.Dialer{Timeout: staticIOTimeout}).DialContext,
 		MaxIdleConns:          64,
 		MaxIdleConnsPerHost:   64,
 		IdleConnTimeout:       30 * time.Second,
-		ResponseHeaderTimeout: e2eStaticIOTimeout,
+		ResponseHeaderTimeout: staticIOTimeout,
 		DisableCompression:    true,
 	}
 	t.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: tr}
 }
 
-// e2eZeroCounter counts what is written to it and checks it is all zeros.
-type e2eZeroCounter struct {
+// zeroCounter counts what is written to it and checks it is all zeros.
+type zeroCounter struct {
 	n       int64
 	nonZero int64 // offset of the first non-zero byte, -1 if none
 }
 
-var e2eZeroBlock = make([]byte, 1<<20)
+var zeroBlock = make([]byte, 1<<20)
 
-func (w *e2eZeroCounter) Write(p []byte) (int, error) {
+func (w *zeroCounter) Write(p []byte) (int, error) {
 	for q, off := p, w.n; len(q) > 0; {
-		k := min(len(q), len(e2eZeroBlock))
-		if w.nonZero < 0 && !bytes.Equal(q[:k], e2eZeroBlock[:k]) {
+		k := min(len(q), len(zeroBlock))
+		if w.nonZero < 0 && !bytes.Equal(q[:k], zeroBlock[:k]) {
 			w.nonZero = off + int64(bytes.IndexFunc(q[:k], func(r rune) bool { return r != 0 }))
 		}
 		q, off = q[k:], off+int64(k)
@@ -59,8 +59,8 @@ func (w *e2eZeroCounter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// e2eRSS reads VmRSS and VmHWM (peak) of a process, in KiB.
-func e2eRSS(pid int) (rss, hwm int64) {
+// readRSS reads VmRSS and VmHWM (peak) of a process, in KiB.
+func readRSS(pid int) (rss, hwm int64) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return -1, -1
@@ -99,19 +99,19 @@ func TestE2EDownloadsConcurrent1GiB(t *testing.T) {
 	if err := os.Truncate(p, size); err != nil {
 		t.Fatal(err)
 	}
-	s := e2eStart(t, e2eOptions{Root: root})
-	c := e2eDownloadsClient(t)
+	s := startServer(t, serverOptions{Root: root})
+	c := downloadsClient(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 
-	_, hwmBefore := e2eRSS(s.Pid())
+	_, hwmBefore := readRSS(s.Pid())
 	var peakRSS int64
 	stopRSS := make(chan struct{})
 	rssDone := make(chan struct{})
 	go func() {
 		defer close(rssDone)
 		for {
-			if rss, _ := e2eRSS(s.Pid()); rss > peakRSS {
+			if rss, _ := readRSS(s.Pid()); rss > peakRSS {
 				peakRSS = rss
 			}
 			select {
@@ -140,7 +140,7 @@ func TestE2EDownloadsConcurrent1GiB(t *testing.T) {
 				errs <- fmt.Errorf("download %d: status %d, Content-Length %d, want 200 and %d", i, resp.StatusCode, resp.ContentLength, size)
 				return
 			}
-			w := &e2eZeroCounter{nonZero: -1}
+			w := &zeroCounter{nonZero: -1}
 			_, err = io.CopyBuffer(w, resp.Body, make([]byte, 1<<20))
 			switch {
 			case err != nil:
@@ -160,7 +160,7 @@ func TestE2EDownloadsConcurrent1GiB(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	_, hwmAfter := e2eRSS(s.Pid())
+	_, hwmAfter := readRSS(s.Pid())
 	t.Logf("%d x 1 GiB in %v: %.0f MiB/s aggregate; server RSS peak sampled %d MiB, VmHWM %d -> %d MiB",
 		n, elapsed.Round(time.Millisecond), float64(n*size)/(1<<20)/elapsed.Seconds(), peakRSS>>10, hwmBefore>>10, hwmAfter>>10)
 	// 8 GiB went out; a server that buffered file data would show it.
@@ -176,13 +176,13 @@ func TestE2EDownloadsRangeSplit64MiB(t *testing.T) {
 	const size = 64 << 20
 	const parts = 8
 	root := t.TempDir()
-	data := e2eRandom(t, size)
+	data := randomBytes(t, size)
 	if err := os.WriteFile(filepath.Join(root, "random.bin"), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	want := sha256.Sum256(data)
-	s := e2eStart(t, e2eOptions{Root: root})
-	c := e2eDownloadsClient(t)
+	s := startServer(t, serverOptions{Root: root})
+	c := downloadsClient(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
@@ -269,28 +269,28 @@ func TestE2EDownloadsRangeSplit64MiB(t *testing.T) {
 func TestE2EDownloadsAbortedNoLeak(t *testing.T) {
 	const size = 64 << 20
 	root := t.TempDir()
-	data := e2eRandom(t, size)
+	data := randomBytes(t, size)
 	if err := os.WriteFile(filepath.Join(root, "big.bin"), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	want := sha256.Sum256(data)
 	data = nil
-	s := e2eStart(t, e2eOptions{Root: root})
+	s := startServer(t, serverOptions{Root: root})
 
 	// Warm up whatever the server opens lazily, with connections that
 	// close, then count.
 	for _, req := range []string{
-		e2eStaticReq("GET", "/big.bin", "Connection", "close", "Range", "bytes=0-99"),
-		e2eStaticReq("GET", "/missing", "Connection", "close"),
-		e2eStaticReq("HEAD", "/big.bin", "Connection", "close"),
+		rawRequest("GET", "/big.bin", "Connection", "close", "Range", "bytes=0-99"),
+		rawRequest("GET", "/missing", "Connection", "close"),
+		rawRequest("HEAD", "/big.bin", "Connection", "close"),
 	} {
-		c := e2eStaticDial(t, s.Addr)
+		c := staticDial(t, s.Addr)
 		c.Send(req)
 		c.ReadAll()
 		c.Close()
 	}
 	time.Sleep(200 * time.Millisecond)
-	initial := e2eFdCount(t, s.Pid())
+	initial := fdCount(t, s.Pid())
 
 	const total, batch = 200, 20
 	start := time.Now()
@@ -303,7 +303,7 @@ func TestE2EDownloadsAbortedNoLeak(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if err := e2eAbortedDownload(s.Addr, i); err != nil {
+			if err := abortedDownload(s.Addr, i); err != nil {
 				errs <- fmt.Errorf("aborted download %d: %v", i, err)
 			}
 		}()
@@ -318,7 +318,7 @@ func TestE2EDownloadsAbortedNoLeak(t *testing.T) {
 	var now int
 	deadline := time.Now().Add(3 * time.Second)
 	for {
-		now = e2eFdCount(t, s.Pid())
+		now = fdCount(t, s.Pid())
 		if now <= initial+1 || time.Now().After(deadline) {
 			break
 		}
@@ -339,18 +339,18 @@ func TestE2EDownloadsAbortedNoLeak(t *testing.T) {
 		t.Logf("descriptors: %d before, %d after", initial, now)
 	}
 
-	c := e2eDownloadsClient(t)
-	got, n, err := e2eDownloadSum(c, s.URL("/big.bin"))
+	c := downloadsClient(t)
+	got, n, err := downloadSum(c, s.URL("/big.bin"))
 	if err != nil || n != size || got != want {
 		t.Fatalf("full download after the aborted ones: %d bytes, err %v, SHA-256 equal %v", n, err, got == want)
 	}
 }
 
-// e2eAbortedDownload starts download i, reads a few KiB of it and goes
+// abortedDownload starts download i, reads a few KiB of it and goes
 // away: half of them request the whole file, half a range from the middle;
 // one in four leaves with a reset (SO_LINGER 0) instead of a FIN.
-func e2eAbortedDownload(addr string, i int) error {
-	conn, err := net.DialTimeout("tcp", addr, e2eStaticIOTimeout)
+func abortedDownload(addr string, i int) error {
+	conn, err := net.DialTimeout("tcp", addr, staticIOTimeout)
 	if err != nil {
 		return err
 	}
@@ -359,13 +359,13 @@ func e2eAbortedDownload(addr string, i int) error {
 		tc.SetLinger(0)
 	}
 	defer tc.Close()
-	req := e2eStaticReq("GET", "/big.bin")
+	req := rawRequest("GET", "/big.bin")
 	wantStatus := " 200 "
 	if i%2 == 1 {
-		req = e2eStaticReq("GET", "/big.bin", "Range", fmt.Sprintf("bytes=%d-", 1<<20+i*1000))
+		req = rawRequest("GET", "/big.bin", "Range", fmt.Sprintf("bytes=%d-", 1<<20+i*1000))
 		wantStatus = " 206 "
 	}
-	tc.SetWriteDeadline(time.Now().Add(e2eStaticIOTimeout))
+	tc.SetWriteDeadline(time.Now().Add(staticIOTimeout))
 	if _, err := io.WriteString(tc, req); err != nil {
 		return err
 	}
@@ -374,7 +374,7 @@ func e2eAbortedDownload(addr string, i int) error {
 	var got []byte // the first 64 bytes
 	read := 0
 	for read < want {
-		tc.SetReadDeadline(time.Now().Add(e2eStaticIOTimeout))
+		tc.SetReadDeadline(time.Now().Add(staticIOTimeout))
 		n, err := tc.Read(buf)
 		got = append(got, buf[:min(n, 64-len(got))]...)
 		read += n
@@ -383,7 +383,7 @@ func e2eAbortedDownload(addr string, i int) error {
 		}
 	}
 	if !bytes.HasPrefix(got, []byte("HTTP/1.1")) || !bytes.Contains(got[:min(len(got), 20)], []byte(wantStatus)) {
-		return fmt.Errorf("response starts %q, want status%s", e2eClip(got), wantStatus)
+		return fmt.Errorf("response starts %q, want status%s", clip(got), wantStatus)
 	}
 	return nil
 }
@@ -398,12 +398,12 @@ func TestE2EDownloadsAria2c(t *testing.T) {
 	}
 	const size = 64 << 20
 	root := t.TempDir()
-	data := e2eRandom(t, size)
+	data := randomBytes(t, size)
 	if err := os.WriteFile(filepath.Join(root, "random.bin"), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	want := sha256.Sum256(data)
-	s := e2eStart(t, e2eOptions{Root: root})
+	s := startServer(t, serverOptions{Root: root})
 	outDir := t.TempDir()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

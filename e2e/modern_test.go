@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bufio"
@@ -16,8 +16,8 @@ import (
 	"time"
 )
 
-// e2eCheckModernHeaders asserts the headers every modern response carries.
-func e2eCheckModernHeaders(t testing.TB, what string, h http.Header) {
+// checkModernHeaders asserts the headers every modern response carries.
+func checkModernHeaders(t testing.TB, what string, h http.Header) {
 	t.Helper()
 	for _, k := range []string{"Date", "Server", "Content-Length"} {
 		if h.Get(k) == "" {
@@ -31,39 +31,39 @@ func e2eCheckModernHeaders(t testing.TB, what string, h http.Header) {
 	}
 }
 
-func e2eIsTextPlain(ct string) bool {
+func isTextPlain(ct string) bool {
 	return ct == "text/plain" || strings.HasPrefix(ct, "text/plain;")
 }
 
 // TestE2EModernPing: GET and HEAD /ping with net/http and raw sockets.
 func TestE2EModernPing(t *testing.T) {
-	s := e2eStart(t, e2eOptions{})
-	c := e2eClient(t)
+	s := startServer(t, serverOptions{})
+	c := newClient(t)
 
-	resp, body := e2eDo(t, c, "GET", s.URL("/ping"), nil)
+	resp, body := doRequest(t, c, "GET", s.URL("/ping"), nil)
 	if resp.StatusCode != 200 || string(body) != "pong" {
 		t.Fatalf("GET /ping: %d %q", resp.StatusCode, body)
 	}
-	if ct := resp.Header.Get("Content-Type"); !e2eIsTextPlain(ct) {
+	if ct := resp.Header.Get("Content-Type"); !isTextPlain(ct) {
 		t.Errorf("GET /ping: Content-Type %q, want text/plain", ct)
 	}
 	if resp.ContentLength != 4 {
 		t.Errorf("GET /ping: Content-Length %d, want 4", resp.ContentLength)
 	}
-	e2eCheckModernHeaders(t, "GET /ping", resp.Header)
+	checkModernHeaders(t, "GET /ping", resp.Header)
 
-	resp, body = e2eDo(t, c, "HEAD", s.URL("/ping"), nil)
+	resp, body = doRequest(t, c, "HEAD", s.URL("/ping"), nil)
 	if resp.StatusCode != 200 || len(body) != 0 || resp.ContentLength != 4 {
 		t.Fatalf("HEAD /ping: %d, Content-Length %d, body %q", resp.StatusCode, resp.ContentLength, body)
 	}
-	if ct := resp.Header.Get("Content-Type"); !e2eIsTextPlain(ct) {
+	if ct := resp.Header.Get("Content-Type"); !isTextPlain(ct) {
 		t.Errorf("HEAD /ping: Content-Type %q, want text/plain", ct)
 	}
-	e2eCheckModernHeaders(t, "HEAD /ping", resp.Header)
+	checkModernHeaders(t, "HEAD /ping", resp.Header)
 
 	// Raw: a HEAD response carries no body, so the next response on the same
 	// connection starts right after its head.
-	rc := e2eDial(t, s.Addr)
+	rc := dial(t, s.Addr)
 	rc.Send("HEAD /ping HTTP/1.1\r\nHost: e2e\r\n\r\nGET /ping HTTP/1.1\r\nHost: e2e\r\n\r\n")
 	h := rc.ReadResponse(true)
 	if h.Status != 200 || h.Header.Get("Content-Length") != "4" {
@@ -80,7 +80,7 @@ func TestE2EModernPing(t *testing.T) {
 
 // TestE2EModernEcho: /echo returns the header lines exactly as received.
 func TestE2EModernEcho(t *testing.T) {
-	s := e2eStart(t, e2eOptions{})
+	s := startServer(t, serverOptions{})
 
 	cases := []struct{ block string }{
 		{"Host: a\r\nX-A: 1"},
@@ -89,7 +89,7 @@ func TestE2EModernEcho(t *testing.T) {
 		{"X-First: before host\r\nHost: a\r\nAccept: */*\r\nX-Long: " + strings.Repeat("z", 600)},
 	}
 	for i, tc := range cases {
-		r := e2eOne(t, s.Addr, "GET /echo HTTP/1.1\r\n"+tc.block+"\r\n\r\n")
+		r := sendOne(t, s.Addr, "GET /echo HTTP/1.1\r\n"+tc.block+"\r\n\r\n")
 		if r.Status != 200 {
 			t.Errorf("case %d: status %d (%q)", i, r.Status, r.Head)
 			continue
@@ -97,14 +97,14 @@ func TestE2EModernEcho(t *testing.T) {
 		if string(r.Body) != tc.block {
 			t.Errorf("case %d: body %q, want %q", i, r.Body, tc.block)
 		}
-		if ct := r.Header.Get("Content-Type"); !e2eIsTextPlain(ct) {
+		if ct := r.Header.Get("Content-Type"); !isTextPlain(ct) {
 			t.Errorf("case %d: Content-Type %q", i, ct)
 		}
-		e2eCheckModernHeaders(t, "GET /echo", r.Header)
+		checkModernHeaders(t, "GET /echo", r.Header)
 	}
 
 	// Pipelined: each echo shows only its own header lines.
-	rc := e2eDial(t, s.Addr)
+	rc := dial(t, s.Addr)
 	rc.Send("GET /echo HTTP/1.1\r\nHost: one\r\n\r\nGET /echo HTTP/1.1\r\nHost: two\r\nX-N: 2\r\n\r\n")
 	if r := rc.ReadResponse(false); string(r.Body) != "Host: one" {
 		t.Errorf("first pipelined echo: %q", r.Body)
@@ -114,8 +114,8 @@ func TestE2EModernEcho(t *testing.T) {
 	}
 
 	// net/http: the header lines Go sends, as sent.
-	c := e2eClient(t)
-	resp, body := e2eDo(t, c, "GET", s.URL("/echo"), nil, "X-From-Go", "yes")
+	c := newClient(t)
+	resp, body := doRequest(t, c, "GET", s.URL("/echo"), nil, "X-From-Go", "yes")
 	if resp.StatusCode != 200 {
 		t.Fatalf("GET /echo: %d", resp.StatusCode)
 	}
@@ -129,14 +129,14 @@ func TestE2EModernEcho(t *testing.T) {
 // TestE2EModernWriteRead: /read and /write are byte exact, bounded, and
 // answer errors for bad input.
 func TestE2EModernWriteRead(t *testing.T) {
-	s := e2eStart(t, e2eOptions{})
-	c := e2eClient(t)
+	s := startServer(t, serverOptions{})
+	c := newClient(t)
 
-	resp, body := e2eDo(t, c, "GET", s.URL("/read"), nil)
+	resp, body := doRequest(t, c, "GET", s.URL("/read"), nil)
 	if resp.StatusCode != 200 || string(body) != "<empty>" {
 		t.Fatalf("GET /read before any write: %d %q", resp.StatusCode, body)
 	}
-	e2eCheckModernHeaders(t, "GET /read", resp.Header)
+	checkModernHeaders(t, "GET /read", resp.Header)
 
 	// Binary value with NUL and 0xFF bytes, every byte value present.
 	val := make([]byte, 0, 1000)
@@ -144,58 +144,58 @@ func TestE2EModernWriteRead(t *testing.T) {
 		val = append(val, byte(i*7))
 	}
 	val[0], val[1], val[999] = 0, 0xFF, 0
-	resp, body = e2eDo(t, c, "POST", s.URL("/write"), val)
+	resp, body = doRequest(t, c, "POST", s.URL("/write"), val)
 	if resp.StatusCode != 200 || !bytes.Equal(body, val) {
 		t.Fatalf("POST /write: %d, echoed %d bytes, equal=%v", resp.StatusCode, len(body), bytes.Equal(body, val))
 	}
-	resp, body = e2eDo(t, c, "GET", s.URL("/read"), nil)
+	resp, body = doRequest(t, c, "GET", s.URL("/read"), nil)
 	if resp.StatusCode != 200 || !bytes.Equal(body, val) {
 		t.Fatalf("GET /read: %d, %d bytes, equal=%v", resp.StatusCode, len(body), bytes.Equal(body, val))
 	}
-	resp, body = e2eDo(t, c, "HEAD", s.URL("/read"), nil)
+	resp, body = doRequest(t, c, "HEAD", s.URL("/read"), nil)
 	if resp.StatusCode != 200 || resp.ContentLength != int64(len(val)) || len(body) != 0 {
 		t.Errorf("HEAD /read: %d, Content-Length %d, body %d bytes", resp.StatusCode, resp.ContentLength, len(body))
 	}
 
 	// Over the limit: 413, store unchanged.
-	resp, _ = e2eDo(t, c, "POST", s.URL("/write"), bytes.Repeat([]byte{'x'}, 1025))
+	resp, _ = doRequest(t, c, "POST", s.URL("/write"), bytes.Repeat([]byte{'x'}, 1025))
 	if resp.StatusCode != 413 {
 		t.Errorf("POST /write of 1025 bytes: %d, want 413", resp.StatusCode)
 	}
-	resp, body = e2eDo(t, c, "GET", s.URL("/read"), nil)
+	resp, body = doRequest(t, c, "GET", s.URL("/read"), nil)
 	if resp.StatusCode != 200 || !bytes.Equal(body, val) {
 		t.Errorf("GET /read after a 413: %d, changed=%v", resp.StatusCode, !bytes.Equal(body, val))
 	}
 
 	// Exactly the limit is fine.
 	max := bytes.Repeat([]byte{0xFF}, 1024)
-	resp, body = e2eDo(t, c, "POST", s.URL("/write"), max)
+	resp, body = doRequest(t, c, "POST", s.URL("/write"), max)
 	if resp.StatusCode != 200 || !bytes.Equal(body, max) {
 		t.Errorf("POST /write of 1024 bytes: %d, %d bytes", resp.StatusCode, len(body))
 	}
 
 	// Raw: exact framing of the answer, and 411 without a length.
-	r := e2eOne(t, s.Addr, "POST /write HTTP/1.1\r\nHost: e2e\r\nContent-Length: 6\r\n\r\nab\x00\xffcd")
+	r := sendOne(t, s.Addr, "POST /write HTTP/1.1\r\nHost: e2e\r\nContent-Length: 6\r\n\r\nab\x00\xffcd")
 	if r.Status != 200 || string(r.Body) != "ab\x00\xffcd" || r.Header.Get("Content-Length") != "6" {
 		t.Errorf("raw POST /write: %q %q", r.Head, r.Body)
 	}
-	r = e2eOne(t, s.Addr, "POST /write HTTP/1.1\r\nHost: e2e\r\n\r\n")
+	r = sendOne(t, s.Addr, "POST /write HTTP/1.1\r\nHost: e2e\r\n\r\n")
 	if r.Status != 411 {
 		t.Errorf("POST /write without Content-Length: %d, want 411 (%q)", r.Status, r.Head)
 	}
-	r = e2eOne(t, s.Addr, "GET /read HTTP/1.1\r\nHost: e2e\r\n\r\n")
+	r = sendOne(t, s.Addr, "GET /read HTTP/1.1\r\nHost: e2e\r\n\r\n")
 	if string(r.Body) != "ab\x00\xffcd" {
 		t.Errorf("GET /read after a 411: %q, want the previous value", r.Body)
 	}
 
 	// A larger --write-limit is honoured.
-	s2 := e2eStart(t, e2eOptions{Args: []string{"--write-limit", "2048"}})
+	s2 := startServer(t, serverOptions{Args: []string{"--write-limit", "2048"}})
 	big := bytes.Repeat([]byte{'q'}, 2048)
-	resp, body = e2eDo(t, c, "POST", s2.URL("/write"), big)
+	resp, body = doRequest(t, c, "POST", s2.URL("/write"), big)
 	if resp.StatusCode != 200 || !bytes.Equal(body, big) {
 		t.Errorf("--write-limit 2048: POST of 2048 bytes: %d, %d bytes", resp.StatusCode, len(body))
 	}
-	resp, _ = e2eDo(t, c, "POST", s2.URL("/write"), append(big, 'q'))
+	resp, _ = doRequest(t, c, "POST", s2.URL("/write"), append(big, 'q'))
 	if resp.StatusCode != 413 {
 		t.Errorf("--write-limit 2048: POST of 2049 bytes: %d, want 413", resp.StatusCode)
 	}
@@ -204,8 +204,8 @@ func TestE2EModernWriteRead(t *testing.T) {
 // TestE2EModernWriteReadConcurrent: concurrent writers and readers never see
 // a torn value.
 func TestE2EModernWriteReadConcurrent(t *testing.T) {
-	s := e2eStart(t, e2eOptions{})
-	c := e2eClient(t)
+	s := startServer(t, serverOptions{})
+	c := newClient(t)
 
 	type value struct {
 		b byte
@@ -229,7 +229,7 @@ func TestE2EModernWriteReadConcurrent(t *testing.T) {
 		}
 		for _, x := range body {
 			if x != body[0] {
-				return fmt.Errorf("torn value: %d bytes starting %q", len(body), e2eClip(body))
+				return fmt.Errorf("torn value: %d bytes starting %q", len(body), clip(body))
 			}
 		}
 		mu.Lock()
@@ -250,7 +250,7 @@ func TestE2EModernWriteReadConcurrent(t *testing.T) {
 					mu.Lock()
 					written[v] = true
 					mu.Unlock()
-					resp, body, err := e2eTry(c, "POST", s.URL("/write"), bytes.Repeat([]byte{v.b}, v.n))
+					resp, body, err := tryRequest(c, "POST", s.URL("/write"), bytes.Repeat([]byte{v.b}, v.n))
 					if err == nil && resp.StatusCode != 200 {
 						err = fmt.Errorf("POST /write: status %d", resp.StatusCode)
 					}
@@ -262,7 +262,7 @@ func TestE2EModernWriteReadConcurrent(t *testing.T) {
 						return
 					}
 				} else {
-					resp, body, err := e2eTry(c, "GET", s.URL("/read"), nil)
+					resp, body, err := tryRequest(c, "GET", s.URL("/read"), nil)
 					if err == nil && resp.StatusCode != 200 {
 						err = fmt.Errorf("GET /read: status %d", resp.StatusCode)
 					}
@@ -296,10 +296,10 @@ func TestE2EModernWriteReadConcurrent(t *testing.T) {
 // TestE2EModernStats: the exact counter sequence on a fresh server, computed
 // from the raw responses; JSON forms.
 func TestE2EModernStats(t *testing.T) {
-	s := e2eStart(t, e2eOptions{})
-	var exp e2eCounters
-	rc := e2eDial(t, s.Addr)
-	do := func(req string) *e2eRawResp {
+	s := startServer(t, serverOptions{})
+	var exp statsCounters
+	rc := dial(t, s.Addr)
+	do := func(req string) *rawResponse {
 		t.Helper()
 		rc.Send(req)
 		r := rc.ReadResponse(strings.HasPrefix(req, "HEAD "))
@@ -307,17 +307,17 @@ func TestE2EModernStats(t *testing.T) {
 		return r
 	}
 
-	r := do(e2eGetReq("/stats"))
+	r := do(getRequest("/stats"))
 	if r.Status != 200 || string(r.Body) != "Requests: 0\nHeader bytes: 0\nBody bytes: 0\nErrors: 0\nError bytes: 0" {
 		t.Fatalf("first /stats: %d %q", r.Status, r.Body)
 	}
-	if ct := r.Header.Get("Content-Type"); !e2eIsTextPlain(ct) {
+	if ct := r.Header.Get("Content-Type"); !isTextPlain(ct) {
 		t.Errorf("/stats Content-Type %q", ct)
 	}
-	if r := do(e2eGetReq("/ping")); r.Status != 200 {
+	if r := do(getRequest("/ping")); r.Status != 200 {
 		t.Fatalf("/ping: %d", r.Status)
 	}
-	if r := do(e2eGetReq("/no-such-file")); r.Status != 404 {
+	if r := do(getRequest("/no-such-file")); r.Status != 404 {
 		t.Fatalf("/no-such-file: %d, want 404", r.Status)
 	}
 	if r := do("POST /write HTTP/1.1\r\nHost: e2e\r\nContent-Length: 5\r\n\r\nhello"); r.Status != 200 || string(r.Body) != "hello" {
@@ -330,8 +330,8 @@ func TestE2EModernStats(t *testing.T) {
 		t.Fatalf("HEAD /ping: %d", r.Status)
 	}
 	before := exp
-	r = do(e2eGetReq("/stats"))
-	if got := e2eParseStats(t, r.Body); got != before {
+	r = do(getRequest("/stats"))
+	if got := parseStats(t, r.Body); got != before {
 		t.Fatalf("/stats after 6 responses:\n got %q\nwant %q", got, before)
 	}
 	if before.Requests != 4 || before.Errors != 2 {
@@ -340,7 +340,7 @@ func TestE2EModernStats(t *testing.T) {
 
 	// Connections that send nothing count as nothing.
 	for i := 0; i < 3; i++ {
-		e := e2eDial(t, s.Addr)
+		e := dial(t, s.Addr)
 		if i == 1 {
 			e.CloseWrite()
 			e.ExpectClosed()
@@ -349,14 +349,14 @@ func TestE2EModernStats(t *testing.T) {
 	}
 	time.Sleep(100 * time.Millisecond)
 	before = exp
-	r = do(e2eGetReq("/stats"))
-	if got := e2eParseStats(t, r.Body); got != before {
+	r = do(getRequest("/stats"))
+	if got := parseStats(t, r.Body); got != before {
 		t.Fatalf("/stats after empty connections:\n got %q\nwant %q", got, before)
 	}
 
 	// JSON, two ways: the same counters, plus the pool and connections.
 	for _, req := range []string{
-		e2eGetReq("/stats?format=json"),
+		getRequest("/stats?format=json"),
 		"GET /stats HTTP/1.1\r\nHost: e2e\r\nAccept: application/json\r\n\r\n",
 	} {
 		before = exp
@@ -367,7 +367,7 @@ func TestE2EModernStats(t *testing.T) {
 		if ct := r.Header.Get("Content-Type"); !strings.Contains(ct, "json") {
 			t.Errorf("JSON stats Content-Type %q", ct)
 		}
-		m := e2eDecodeJSON(t, r.Body)
+		m := decodeJSON(t, r.Body)
 		want := map[string]uint64{
 			"requests": before.Requests, "header_bytes": before.HeaderBytes, "body_bytes": before.BodyBytes,
 			"errors": before.Errors, "error_bytes": before.ErrorBytes,
@@ -388,8 +388,8 @@ func TestE2EModernStats(t *testing.T) {
 		}
 	}
 	before = exp
-	r = do(e2eGetReq("/stats"))
-	if got := e2eParseStats(t, r.Body); got != before {
+	r = do(getRequest("/stats"))
+	if got := parseStats(t, r.Body); got != before {
 		t.Fatalf("/stats after the JSON ones:\n got %q\nwant %q", got, before)
 	}
 	// HEAD /stats: head only, counted with zero body bytes.
@@ -397,8 +397,8 @@ func TestE2EModernStats(t *testing.T) {
 		t.Fatalf("HEAD /stats: %d", r.Status)
 	}
 	before = exp
-	r = do(e2eGetReq("/stats"))
-	if got := e2eParseStats(t, r.Body); got != before {
+	r = do(getRequest("/stats"))
+	if got := parseStats(t, r.Body); got != before {
 		t.Fatalf("/stats after HEAD /stats:\n got %q\nwant %q", got, before)
 	}
 }
@@ -406,9 +406,9 @@ func TestE2EModernStats(t *testing.T) {
 // TestE2EModernKeepAlivePipelining: keep-alive reuses one connection; ten
 // pipelined requests in one write come back in order.
 func TestE2EModernKeepAlivePipelining(t *testing.T) {
-	tr := e2eMakeTree(t)
-	s := e2eStart(t, e2eOptions{Root: tr.Root})
-	c := e2eClient(t)
+	tr := makeTree(t)
+	s := startServer(t, serverOptions{Root: tr.Root})
+	c := newClient(t)
 
 	newConns := 0
 	trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) {
@@ -444,24 +444,24 @@ func TestE2EModernKeepAlivePipelining(t *testing.T) {
 		body        string
 	}
 	steps := []step{
-		{"GET", e2eGetReq("/ping"), 200, "pong"},
+		{"GET", getRequest("/ping"), 200, "pong"},
 		{"GET", "GET /echo HTTP/1.1\r\nHost: e2e\r\nX-Seq: 1\r\n\r\n", 200, "Host: e2e\r\nX-Seq: 1"},
 		{"POST", "POST /write HTTP/1.1\r\nHost: e2e\r\nContent-Length: 11\r\n\r\npipelined-1", 200, "pipelined-1"},
-		{"GET", e2eGetReq("/read"), 200, "pipelined-1"},
-		{"GET", e2eGetReq("/hello.txt"), 200, string(tr.Files["hello.txt"])},
+		{"GET", getRequest("/read"), 200, "pipelined-1"},
+		{"GET", getRequest("/hello.txt"), 200, string(tr.Files["hello.txt"])},
 		{"HEAD", "HEAD /ping HTTP/1.1\r\nHost: e2e\r\n\r\n", 200, ""},
 		{"GET", "GET /echo HTTP/1.1\r\nHost: e2e\r\nX-Seq: 2\r\n\r\n", 200, "Host: e2e\r\nX-Seq: 2"},
-		{"GET", e2eGetReq("/missing.txt"), 404, ""},
-		{"GET", e2eGetReq("/sub/page.txt"), 200, string(tr.Files["sub/page.txt"])},
-		{"GET", e2eGetReq("/ping"), 200, "pong"},
+		{"GET", getRequest("/missing.txt"), 404, ""},
+		{"GET", getRequest("/sub/page.txt"), 200, string(tr.Files["sub/page.txt"])},
+		{"GET", getRequest("/ping"), 200, "pong"},
 	}
 	var all strings.Builder
 	for _, st := range steps {
 		all.WriteString(st.req)
 	}
-	rc := e2eDial(t, s.Addr)
+	rc := dial(t, s.Addr)
 	rc.Send(all.String())
-	rc.c.SetReadDeadline(time.Now().Add(e2eIOTimeout))
+	rc.c.SetReadDeadline(time.Now().Add(ioTimeout))
 	br := bufio.NewReader(rc.c)
 	for i, st := range steps {
 		resp, err := http.ReadResponse(br, &http.Request{Method: st.method})
@@ -491,10 +491,10 @@ func TestE2EModernKeepAlivePipelining(t *testing.T) {
 // TestE2EModernConnectionRules: Connection: close, HTTP/1.0 with and without
 // keep-alive, and chunked requests (501, then close).
 func TestE2EModernConnectionRules(t *testing.T) {
-	s := e2eStart(t, e2eOptions{})
+	s := startServer(t, serverOptions{})
 
 	t.Run("connection close", func(t *testing.T) {
-		rc := e2eDial(t, s.Addr)
+		rc := dial(t, s.Addr)
 		rc.Send("GET /ping HTTP/1.1\r\nHost: e2e\r\nConnection: close\r\n\r\n")
 		r := rc.ReadResponse(false)
 		if r.Status != 200 || string(r.Body) != "pong" {
@@ -506,7 +506,7 @@ func TestE2EModernConnectionRules(t *testing.T) {
 		rc.ExpectClosed()
 	})
 	t.Run("http/1.0", func(t *testing.T) {
-		rc := e2eDial(t, s.Addr)
+		rc := dial(t, s.Addr)
 		rc.Send("GET /ping HTTP/1.0\r\n\r\n")
 		r := rc.ReadResponse(false)
 		if r.Status != 200 || string(r.Body) != "pong" {
@@ -515,7 +515,7 @@ func TestE2EModernConnectionRules(t *testing.T) {
 		rc.ExpectClosed()
 	})
 	t.Run("http/1.0 keep-alive", func(t *testing.T) {
-		rc := e2eDial(t, s.Addr)
+		rc := dial(t, s.Addr)
 		rc.Send("GET /ping HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
 		r := rc.ReadResponse(false)
 		if r.Status != 200 || string(r.Body) != "pong" {
@@ -537,7 +537,7 @@ func TestE2EModernConnectionRules(t *testing.T) {
 			"POST /write HTTP/1.1\r\nHost: e2e\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
 			"GET /ping HTTP/1.1\r\nHost: e2e\r\nTransfer-Encoding: br, chunked\r\n\r\n0\r\n\r\n",
 		} {
-			rc := e2eDial(t, s.Addr)
+			rc := dial(t, s.Addr)
 			rc.Send(req)
 			r := rc.ReadResponse(false)
 			if r.Status != 501 {
@@ -548,16 +548,16 @@ func TestE2EModernConnectionRules(t *testing.T) {
 			}
 			rc.ExpectClosed()
 		}
-		if r := e2eOne(t, s.Addr, e2eGetReq("/read")); string(r.Body) != "<empty>" {
+		if r := sendOne(t, s.Addr, getRequest("/read")); string(r.Body) != "<empty>" {
 			t.Errorf("a rejected chunked POST /write changed the store: %q", r.Body)
 		}
 		// Chunked bodies are accepted by /write, and the connection stays open.
-		rc := e2eDial(t, s.Addr)
+		rc := dial(t, s.Addr)
 		rc.Send("POST /write HTTP/1.1\r\nHost: e2e\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;x=y\r\n world\r\n0\r\nT: 1\r\n\r\n")
 		if r := rc.ReadResponse(false); r.Status != 200 || string(r.Body) != "hello world" {
 			t.Fatalf("chunked /write: %d %q", r.Status, r.Body)
 		}
-		rc.Send(e2eGetReq("/read"))
+		rc.Send(getRequest("/read"))
 		if r := rc.ReadResponse(false); string(r.Body) != "hello world" {
 			t.Fatalf("after a chunked /write: %q", r.Body)
 		}
@@ -567,7 +567,7 @@ func TestE2EModernConnectionRules(t *testing.T) {
 // TestE2EModernMethodNotAllowed: known routes with the wrong method get 405
 // and an Allow header.
 func TestE2EModernMethodNotAllowed(t *testing.T) {
-	s := e2eStart(t, e2eOptions{})
+	s := startServer(t, serverOptions{})
 	cases := []struct {
 		req, allowHas string
 	}{
@@ -578,9 +578,9 @@ func TestE2EModernMethodNotAllowed(t *testing.T) {
 		{"POST /echo HTTP/1.1\r\nHost: e2e\r\nContent-Length: 0\r\n\r\n", "GET"},
 		{"DELETE /stats HTTP/1.1\r\nHost: e2e\r\n\r\n", "GET"},
 	}
-	rc := e2eDial(t, s.Addr)
+	rc := dial(t, s.Addr)
 	for _, tc := range cases {
-		r := e2eOne(t, s.Addr, tc.req)
+		r := sendOne(t, s.Addr, tc.req)
 		if r.Status != 405 {
 			t.Errorf("%q: status %d, want 405", tc.req, r.Status)
 			continue
@@ -588,9 +588,9 @@ func TestE2EModernMethodNotAllowed(t *testing.T) {
 		if a := r.Header.Get("Allow"); !strings.Contains(a, tc.allowHas) {
 			t.Errorf("%q: Allow %q, want it to list %s", tc.req, a, tc.allowHas)
 		}
-		e2eCheckModernHeaders(t, "405", r.Header)
+		checkModernHeaders(t, "405", r.Header)
 		// A 405 leaves the connection usable.
-		rc.Send(tc.req + e2eGetReq("/ping"))
+		rc.Send(tc.req + getRequest("/ping"))
 		if r := rc.ReadResponse(false); r.Status != 405 {
 			t.Fatalf("keep-alive %q: %d", tc.req, r.Status)
 		}
@@ -603,9 +603,9 @@ func TestE2EModernMethodNotAllowed(t *testing.T) {
 // TestE2EModernFullQueue: one worker and a queue of one under 50 concurrent
 // keep-alive clients: every request answered correctly, none lost.
 func TestE2EModernFullQueue(t *testing.T) {
-	tr := e2eMakeTree(t)
-	s := e2eStart(t, e2eOptions{Root: tr.Root, Args: []string{"--workers", "1", "--queue", "1"}})
-	c := e2eClient(t)
+	tr := makeTree(t)
+	s := startServer(t, serverOptions{Root: tr.Root, Args: []string{"--workers", "1", "--queue", "1"}})
+	c := newClient(t)
 	var wg sync.WaitGroup
 	errs := make(chan error, 50)
 	var okCount sync.Map
@@ -619,7 +619,7 @@ func TestE2EModernFullQueue(t *testing.T) {
 				if (g+i)%2 == 1 {
 					path, want = "/hello.txt", string(tr.Files["hello.txt"])
 				}
-				resp, body, err := e2eTry(c, "GET", s.URL(path), nil)
+				resp, body, err := tryRequest(c, "GET", s.URL(path), nil)
 				if err != nil {
 					errs <- fmt.Errorf("client %d request %d %s: %v", g, i, path, err)
 					return
@@ -643,7 +643,7 @@ func TestE2EModernFullQueue(t *testing.T) {
 	if total != 1000 {
 		t.Errorf("%d of 1000 requests answered correctly", total)
 	}
-	m := e2eJSONStats(t, s.Addr)
+	m := jsonStats(t, s.Addr)
 	pool, ok := m["pool"].(map[string]any)
 	if !ok {
 		t.Fatalf("no pool object in JSON stats: %v", m)
@@ -656,38 +656,38 @@ func TestE2EModernFullQueue(t *testing.T) {
 
 // TestE2EModernInline: with --workers 0 every endpoint still works.
 func TestE2EModernInline(t *testing.T) {
-	tr := e2eMakeTree(t)
-	s := e2eStart(t, e2eOptions{Root: tr.Root, Args: []string{"--workers", "0"}})
-	e2eCheckEndpoints(t, s, tr)
+	tr := makeTree(t)
+	s := startServer(t, serverOptions{Root: tr.Root, Args: []string{"--workers", "0"}})
+	checkEndpoints(t, s, tr)
 }
 
 // TestE2EModernEndpointsDefault runs the same endpoint sweep on the default
 // pool, and with a pool of one.
 func TestE2EModernEndpointsDefault(t *testing.T) {
-	tr := e2eMakeTree(t)
+	tr := makeTree(t)
 	for _, args := range [][]string{nil, {"--workers", "1"}} {
 		t.Run(strings.Join(append([]string{"workers"}, args...), " "), func(t *testing.T) {
-			s := e2eStart(t, e2eOptions{Root: tr.Root, Args: args})
-			e2eCheckEndpoints(t, s, tr)
+			s := startServer(t, serverOptions{Root: tr.Root, Args: args})
+			checkEndpoints(t, s, tr)
 		})
 	}
 }
 
-// e2eCheckEndpoints sweeps every endpoint on a fresh server over tr.
-func e2eCheckEndpoints(t *testing.T, s *e2eServer, tr *e2eTree) {
+// checkEndpoints sweeps every endpoint on a fresh server over tr.
+func checkEndpoints(t *testing.T, s *server, tr *docTree) {
 	t.Helper()
-	c := e2eClient(t)
+	c := newClient(t)
 	get := func(path string, status int, body string) {
 		t.Helper()
-		resp, b := e2eDo(t, c, "GET", s.URL(path), nil)
+		resp, b := doRequest(t, c, "GET", s.URL(path), nil)
 		if resp.StatusCode != status || (body != "" && string(b) != body) {
-			t.Errorf("GET %s: %d %q, want %d %q", path, resp.StatusCode, e2eClip(b), status, body)
+			t.Errorf("GET %s: %d %q, want %d %q", path, resp.StatusCode, clip(b), status, body)
 		}
 	}
 	get("/stats", 200, "Requests: 0\nHeader bytes: 0\nBody bytes: 0\nErrors: 0\nError bytes: 0")
 	get("/ping", 200, "pong")
 	get("/read", 200, "<empty>")
-	resp, b := e2eDo(t, c, "POST", s.URL("/write"), []byte("v\x00\xff"))
+	resp, b := doRequest(t, c, "POST", s.URL("/write"), []byte("v\x00\xff"))
 	if resp.StatusCode != 200 || string(b) != "v\x00\xff" {
 		t.Errorf("POST /write: %d %q", resp.StatusCode, b)
 	}
@@ -697,24 +697,24 @@ func e2eCheckEndpoints(t *testing.T, s *e2eServer, tr *e2eTree) {
 	get("/bin.dat", 200, string(tr.Files["bin.dat"]))
 	get("/nope", 404, "")
 	get("/emptydir/", 404, "")
-	if r := e2eOne(t, s.Addr, "GET /echo HTTP/1.1\r\nHost: e2e\r\nX-A: 1\r\n\r\n"); r.Status != 200 || string(r.Body) != "Host: e2e\r\nX-A: 1" {
+	if r := sendOne(t, s.Addr, "GET /echo HTTP/1.1\r\nHost: e2e\r\nX-A: 1\r\n\r\n"); r.Status != 200 || string(r.Body) != "Host: e2e\r\nX-A: 1" {
 		t.Errorf("GET /echo: %d %q", r.Status, r.Body)
 	}
-	if r := e2eOne(t, s.Addr, "DELETE /ping HTTP/1.1\r\nHost: e2e\r\n\r\n"); r.Status != 405 || r.Header.Get("Allow") == "" {
+	if r := sendOne(t, s.Addr, "DELETE /ping HTTP/1.1\r\nHost: e2e\r\n\r\n"); r.Status != 405 || r.Header.Get("Allow") == "" {
 		t.Errorf("DELETE /ping: %q", r.Head)
 	}
-	resp, b = e2eDo(t, c, "HEAD", s.URL("/ping"), nil)
+	resp, b = doRequest(t, c, "HEAD", s.URL("/ping"), nil)
 	if resp.StatusCode != 200 || resp.ContentLength != 4 || len(b) != 0 {
 		t.Errorf("HEAD /ping: %d %d %q", resp.StatusCode, resp.ContentLength, b)
 	}
-	rc := e2eDial(t, s.Addr)
-	rc.Send(e2eGetReq("/ping") + e2eGetReq("/hello.txt") + e2eGetReq("/read"))
+	rc := dial(t, s.Addr)
+	rc.Send(getRequest("/ping") + getRequest("/hello.txt") + getRequest("/read"))
 	for i, want := range []string{"pong", string(tr.Files["hello.txt"]), "v\x00\xff"} {
 		if r := rc.ReadResponse(false); r.Status != 200 || string(r.Body) != want {
 			t.Errorf("pipelined %d: %d %q, want %q", i, r.Status, r.Body, want)
 		}
 	}
-	m := e2eJSONStats(t, s.Addr)
+	m := jsonStats(t, s.Addr)
 	if req, _ := m["requests"].(float64); req < 10 {
 		t.Errorf("JSON stats requests = %v after at least 10 successful responses", m["requests"])
 	}
@@ -730,8 +730,8 @@ func TestE2EModernCurl(t *testing.T) {
 		}
 		t.Skip("curl is not installed")
 	}
-	tr := e2eMakeTree(t)
-	s := e2eStart(t, e2eOptions{Root: tr.Root})
+	tr := makeTree(t)
+	s := startServer(t, serverOptions{Root: tr.Root})
 	run := func(args ...string) []byte {
 		t.Helper()
 		cmd := exec.Command(curl, append([]string{"-sS", "--fail", "--http1.1", "--max-time", "20"}, args...)...)
@@ -751,7 +751,7 @@ func TestE2EModernCurl(t *testing.T) {
 		strings.HasSuffix(string(out), "\r\n") {
 		t.Errorf("curl /echo: %q", out)
 	}
-	val := append([]byte("curl\x00data\xff\r\n"), e2eRandom(t, 500)...)
+	val := append([]byte("curl\x00data\xff\r\n"), randomBytes(t, 500)...)
 	p := filepath.Join(t.TempDir(), "post.bin")
 	if err := os.WriteFile(p, val, 0o644); err != nil {
 		t.Fatal(err)

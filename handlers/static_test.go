@@ -1,0 +1,417 @@
+package handlers
+
+import (
+	"bytes"
+	"crypto/rand"
+	"fmt"
+	"net/http"
+	"net/textproto"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"http_server/protocol"
+	"http_server/stats"
+
+	"golang.org/x/sys/unix"
+)
+
+// How serveFile answers ranges and conditional requests, checked on the
+// response as a client would read it. The rules underneath (which bytes a
+// Range selects, which validator wins) are tested case by case in
+// protocol; here each kind of answer is checked once, head and body.
+
+// siteMtime is the modification time of the site's files: old enough for
+// Last-Modified to be a strong validator, with a sub-second part that
+// Last-Modified must drop.
+var siteMtime = time.Date(2024, 1, 2, 3, 4, 5, 123456789, time.UTC)
+
+// strongETagRE is a strong entity tag: DQUOTE *etagc DQUOTE.
+var strongETagRE = regexp.MustCompile(`^"[\x21\x23-\x7e\x80-\xff]*"$`)
+
+// site is a document root with known files and, beside it, a secret that
+// no request may reach.
+type site struct {
+	Base, Root string
+	Secret     []byte            // content of Base/secret.txt, outside the root
+	Files      map[string][]byte // every regular file under Root
+}
+
+// newSite builds a document root like the end-to-end tests' one:
+//
+//	hello.txt, r.bin (1000 random bytes), empty.bin, sub/index.html,
+//	sub/page.txt, emptydir/ (no index), link-out -> BASE/secret.txt,
+//	linkdir-out -> BASE
+//
+// every file with the mtime siteMtime.
+func newSite(t testing.TB) *site {
+	t.Helper()
+	base := t.TempDir()
+	s := &site{Base: base, Root: filepath.Join(base, "root"), Files: map[string][]byte{}}
+	s.Secret = []byte(fmt.Sprintf("E2E-TOP-SECRET-%x", randomBytes(t, 16)))
+	must(t, os.WriteFile(filepath.Join(base, "secret.txt"), s.Secret, 0o644))
+	must(t, os.MkdirAll(filepath.Join(s.Root, "emptydir"), 0o755))
+	s.Add(t, "hello.txt", []byte("hello, world\n"))
+	s.Add(t, "r.bin", randomBytes(t, 1000))
+	s.Add(t, "empty.bin", nil)
+	s.Add(t, "sub/index.html", []byte("<html><body>sub index</body></html>\n"))
+	s.Add(t, "sub/page.txt", []byte("a page in sub\n"))
+	must(t, os.Symlink(filepath.Join(base, "secret.txt"), filepath.Join(s.Root, "link-out")))
+	must(t, os.Symlink(base, filepath.Join(s.Root, "linkdir-out")))
+	s.Touch(t)
+	return s
+}
+
+// Add writes a file under the root.
+func (s *site) Add(t testing.TB, name string, data []byte) {
+	t.Helper()
+	p := filepath.Join(s.Root, filepath.FromSlash(name))
+	must(t, os.MkdirAll(filepath.Dir(p), 0o755))
+	must(t, os.WriteFile(p, data, 0o644))
+	s.Files[name] = data
+}
+
+// Touch gives every file added so far the mtime siteMtime.
+func (s *site) Touch(t testing.TB) {
+	t.Helper()
+	for name := range s.Files {
+		p := filepath.Join(s.Root, filepath.FromSlash(name))
+		must(t, os.Chtimes(p, siteMtime, siteMtime))
+	}
+}
+
+// LastModified is the Last-Modified value a file must get: its mtime,
+// truncated to seconds, as an IMF-fixdate.
+func (s *site) LastModified(t testing.TB, name string) string {
+	t.Helper()
+	st, err := os.Stat(filepath.Join(s.Root, filepath.FromSlash(name)))
+	must(t, err)
+	return st.ModTime().UTC().Truncate(time.Second).Format(http.TimeFormat)
+}
+
+func randomBytes(t testing.TB, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	_, err := rand.Read(b)
+	must(t, err)
+	return b
+}
+
+// siteRouter serves root in the given mode.
+func siteRouter(t testing.TB, root string, compat protocol.Compat, dotfiles bool) *Router {
+	t.Helper()
+	files, err := OpenRoot(root)
+	must(t, err)
+	t.Cleanup(files.Close)
+	rt, err := NewRouter(Config{Files: files, Compat: compat, WriteLimit: 1024, Dotfiles: dotfiles,
+		Encoder: &protocol.Encoder{Compat: compat, Server: "t"}, Stats: stats.New()})
+	must(t, err)
+	return rt
+}
+
+// reply is one response as the client reads it: the head, its fields, and
+// the body with the file's bytes read from the descriptor the reactor
+// would send them from.
+type reply struct {
+	Status int
+	Head   string // status line through the blank line
+	Header http.Header
+	Body   []byte
+	Item   protocol.Item
+}
+
+// get builds a request for target with Host and the given field pairs.
+func get(method, target string, hdr ...string) string {
+	var b strings.Builder
+	b.WriteString(method + " " + target + " HTTP/1.1\r\nHost: h\r\n")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		b.WriteString(hdr[i] + ": " + hdr[i+1] + "\r\n")
+	}
+	b.WriteString("\r\n")
+	return b.String()
+}
+
+// respond parses raw (one complete request), serves it and returns the
+// response.
+func respond(t testing.TB, rt *Router, raw string) reply {
+	t.Helper()
+	p := protocol.Parser{Limits: protocol.DefaultLimits, Compat: rt.cfg.Compat}
+	var req protocol.Request
+	n, status := p.Parse([]byte(raw), &req)
+	if status == 0 && n == 0 {
+		t.Fatalf("incomplete request %q", raw)
+	}
+	if status == 0 {
+		if _, st := rt.Admit(&req); st != 0 {
+			status = st
+		}
+	}
+	req.Err = status
+	var b protocol.Batch
+	rt.Serve(&req, &b)
+	if len(b.Items) != 1 {
+		t.Fatalf("%q: %d items for one request", raw, len(b.Items))
+	}
+	it := b.Items[0]
+	r := reply{Item: it, Head: string(b.Buf[it.Head.Start:it.Head.End]),
+		Body: append([]byte{}, b.Buf[it.Body.Start:it.Body.End]...)}
+	if it.HasFile {
+		buf := make([]byte, it.File.Len)
+		k, err := unix.Pread(it.File.Fd, buf, it.File.Off)
+		unix.Close(it.File.Fd)
+		if err != nil || int64(k) != it.File.Len {
+			t.Fatalf("%q: reading %d file bytes at %d: %d, %v", raw, it.File.Len, it.File.Off, k, err)
+		}
+		r.Body = append(r.Body, buf...)
+	}
+	lines := strings.Split(strings.TrimSuffix(r.Head, "\r\n\r\n"), "\r\n")
+	f := strings.SplitN(lines[0], " ", 3)
+	if len(f) < 2 || !strings.HasPrefix(f[0], "HTTP/1.") {
+		t.Fatalf("%q: bad status line %q", raw, lines[0])
+	}
+	r.Status, _ = strconv.Atoi(f[1])
+	r.Header = http.Header{}
+	for _, l := range lines[1:] {
+		name, value, ok := strings.Cut(l, ":")
+		if !ok {
+			t.Fatalf("%q: bad header line %q", raw, l)
+		}
+		r.Header.Add(textproto.CanonicalMIMEHeaderKey(name), strings.TrimSpace(value))
+	}
+	return r
+}
+
+// checkRange checks a response to a Range request on a file: 206 with bytes
+// [first, last], 416, or 200 with the whole file.
+func checkRange(t testing.TB, what string, r reply, file []byte, status, first, last int) {
+	t.Helper()
+	size := len(file)
+	if r.Status != status {
+		t.Errorf("%s: status %d, want %d\n%q", what, r.Status, status, r.Head)
+		return
+	}
+	cr := r.Header.Get("Content-Range")
+	switch status {
+	case 206:
+		want := fmt.Sprintf("bytes %d-%d/%d", first, last, size)
+		if cr != want {
+			t.Errorf("%s: Content-Range %q, want %q", what, cr, want)
+		}
+		if got, want := r.Header.Get("Content-Length"), strconv.Itoa(last-first+1); got != want {
+			t.Errorf("%s: Content-Length %q, want %s", what, got, want)
+		}
+		if !bytes.Equal(r.Body, file[first:last+1]) {
+			t.Errorf("%s: body is not bytes %d-%d of the file (%d bytes)", what, first, last, len(r.Body))
+		}
+		if r.Header.Get("Accept-Ranges") != "bytes" || !strongETagRE.MatchString(r.Header.Get("ETag")) {
+			t.Errorf("%s: 206 without Accept-Ranges or a strong ETag:\n%q", what, r.Head)
+		}
+		if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "multipart/") {
+			t.Errorf("%s: a single range came as %q", what, ct)
+		}
+	case 416:
+		if want := fmt.Sprintf("bytes */%d", size); cr != want {
+			t.Errorf("%s: Content-Range %q, want %q", what, cr, want)
+		}
+		if size > 0 && bytes.Contains(r.Body, file) {
+			t.Errorf("%s: 416 carries the file", what)
+		}
+	case 200:
+		if cr != "" {
+			t.Errorf("%s: 200 with Content-Range %q", what, cr)
+		}
+		if r.Header.Get("Content-Length") != strconv.Itoa(size) || !bytes.Equal(r.Body, file) {
+			t.Errorf("%s: 200 is not the whole file: Content-Length %q, %d bytes", what, r.Header.Get("Content-Length"), len(r.Body))
+		}
+	}
+}
+
+// TestServeFileRanges: each kind of answer to a Range on a 1000-byte file
+// (one range, ranges that coalesce, none satisfiable, an ignored header,
+// ranges that stay apart, too many ranges), Range on HEAD, and on an empty
+// file.
+func TestServeFileRanges(t *testing.T) {
+	s := newSite(t)
+	rt := siteRouter(t, s.Root, protocol.Modern, false)
+	file := s.Files["r.bin"]
+	seventeen := "bytes=0-0" + strings.Repeat(",0-0", 16)
+	for _, tc := range []struct {
+		name, rng   string
+		status      int
+		first, last int
+	}{
+		{"one range", "bytes=100-199", 206, 100, 199},
+		{"suffix", "bytes=-10", 206, 990, 999},
+		{"end clipped", "bytes=995-2000", 206, 995, 999},
+		{"ranges that coalesce", "bytes=10-19,0-9", 206, 0, 19},
+		{"unsatisfiable", "bytes=1000-", 416, 0, 0},
+		{"several, none satisfiable", "bytes=1000-1001,2000-", 416, 0, 0},
+		{"malformed", "bytes=abc", 200, 0, 0},
+		{"other unit", "items=0-1", 200, 0, 0},
+		{"apart", "bytes=0-9,20-29", 200, 0, 0},
+		{"too many", seventeen, 200, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := respond(t, rt, get("GET", "/r.bin", "Range", tc.rng))
+			checkRange(t, "GET /r.bin Range: "+tc.rng, r, file, tc.status, tc.first, tc.last)
+		})
+	}
+
+	t.Run("HEAD ignores Range", func(t *testing.T) {
+		for _, rng := range []string{"bytes=0-9", "bytes=1000-", "bytes=-5"} {
+			r := respond(t, rt, get("HEAD", "/r.bin", "Range", rng))
+			if r.Status != 200 || r.Header.Get("Content-Length") != "1000" || r.Header.Get("Content-Range") != "" || len(r.Body) != 0 {
+				t.Errorf("HEAD /r.bin Range: %s: want 200 with Content-Length 1000, no Content-Range and no body, got\n%q (%d body bytes)", rng, r.Head, len(r.Body))
+			}
+		}
+	})
+
+	t.Run("empty file", func(t *testing.T) {
+		r := respond(t, rt, get("GET", "/empty.bin", "Range", "bytes=0-"))
+		checkRange(t, "GET /empty.bin Range: bytes=0-", r, nil, 416, 0, 0)
+		r = respond(t, rt, get("GET", "/empty.bin"))
+		if r.Status != 200 || r.Header.Get("Content-Length") != "0" || len(r.Body) != 0 {
+			t.Errorf("GET /empty.bin: %q", r.Head)
+		}
+	})
+}
+
+// TestServeFileConditional: each kind of answer to validators: 304 (GET,
+// HEAD, with a Range) carries the ETag, no body and no Content-Range; 412
+// does not carry the file; a request whose validators do not match gets
+// the file with all its fields; If-Range with the current ETag or the exact
+// Last-Modified keeps the range, anything else gives the whole file.
+func TestServeFileConditional(t *testing.T) {
+	s := newSite(t)
+	rt := siteRouter(t, s.Root, protocol.Modern, false)
+	file := s.Files["r.bin"]
+	etag := respond(t, rt, get("HEAD", "/r.bin")).Header.Get("ETag")
+	if !strongETagRE.MatchString(etag) {
+		t.Fatalf("HEAD /r.bin: ETag %q", etag)
+	}
+	lm := s.LastModified(t, "r.bin")
+
+	for _, tc := range []struct {
+		name   string
+		method string
+		hdr    []string
+		status int
+	}{
+		{"INM current", "GET", []string{"If-None-Match", etag}, 304},
+		{"IMS equal", "GET", []string{"If-Modified-Since", lm}, 304},
+		{"HEAD INM current", "HEAD", []string{"If-None-Match", etag}, 304},
+		{"INM current with a Range", "GET", []string{"If-None-Match", etag, "Range", "bytes=0-9"}, 304},
+		{"INM other", "GET", []string{"If-None-Match", `"e2e-other"`}, 200},
+		{"IM current", "GET", []string{"If-Match", etag}, 200},
+		{"IM other", "GET", []string{"If-Match", `"e2e-other"`}, 412},
+		{"IUS an hour before", "GET", []string{"If-Unmodified-Since", siteMtime.Add(-time.Hour).Format(http.TimeFormat)}, 412},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			what := fmt.Sprintf("%s /r.bin %q", tc.method, tc.hdr)
+			r := respond(t, rt, get(tc.method, "/r.bin", tc.hdr...))
+			if r.Status != tc.status {
+				t.Fatalf("%s: status %d, want %d\n%q", what, r.Status, tc.status, r.Head)
+			}
+			switch tc.status {
+			case 304:
+				if got := r.Header.Get("ETag"); got != etag {
+					t.Errorf("%s: 304 with ETag %q, want %q", what, got, etag)
+				}
+				if cl := r.Header.Get("Content-Length"); cl != "" && cl != "1000" {
+					t.Errorf("%s: 304 with Content-Length %q (RFC 9110 8.6: absent or the 200's length)", what, cl)
+				}
+				if r.Header.Get("Content-Range") != "" {
+					t.Errorf("%s: 304 with Content-Range %q", what, r.Header.Get("Content-Range"))
+				}
+				if len(r.Body) != 0 || r.Item.Close {
+					t.Errorf("%s: 304 with %d body bytes, close %v", what, len(r.Body), r.Item.Close)
+				}
+			case 200:
+				if !bytes.Equal(r.Body, file) {
+					t.Errorf("%s: 200 without the file (%d bytes)", what, len(r.Body))
+				}
+				checkFileFields(t, what, r, "application/octet-stream", 1000, lm)
+			case 412:
+				if bytes.Equal(r.Body, file) || r.Item.HasFile {
+					t.Errorf("%s: 412 carries the file", what)
+				}
+			}
+		})
+	}
+
+	for _, tc := range []struct {
+		name, ifRange string
+		status        int
+	}{
+		{"If-Range current ETag", etag, 206},
+		{"If-Range exact Last-Modified", lm, 206},
+		{"If-Range other ETag", `"e2e-not-the-tag"`, 200},
+		{"If-Range weak current ETag", "W/" + etag, 200},
+		{"If-Range a second earlier", siteMtime.Truncate(time.Second).Add(-time.Second).Format(http.TimeFormat), 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := respond(t, rt, get("GET", "/r.bin", "Range", "bytes=10-19", "If-Range", tc.ifRange))
+			checkRange(t, fmt.Sprintf("Range: bytes=10-19, If-Range: %s", tc.ifRange), r, file, tc.status, 10, 19)
+		})
+	}
+}
+
+// checkFileFields asserts the fields of a 200 or 206 file response (or a
+// HEAD of one): the type, the length of what is sent, the validators and
+// the hardening field, each once.
+func checkFileFields(t testing.TB, what string, r reply, wantType string, wantLen int, lastMod string) {
+	t.Helper()
+	h := r.Header
+	if got := h.Get("Content-Type"); !sameMediaType(got, wantType) {
+		t.Errorf("%s: Content-Type %q, want %q", what, got, wantType)
+	}
+	if got := h.Get("Content-Length"); got != strconv.Itoa(wantLen) {
+		t.Errorf("%s: Content-Length %q, want %d", what, got, wantLen)
+	}
+	if got := h.Get("Accept-Ranges"); got != "bytes" {
+		t.Errorf("%s: Accept-Ranges %q, want bytes", what, got)
+	}
+	if et := h.Get("ETag"); !strongETagRE.MatchString(et) {
+		t.Errorf("%s: ETag %q is not a strong quoted entity tag", what, et)
+	}
+	if got := h.Get("Last-Modified"); got != lastMod {
+		t.Errorf("%s: Last-Modified %q, want %q", what, got, lastMod)
+	}
+	if got := h.Get("X-Content-Type-Options"); got != "nosniff" {
+		t.Errorf("%s: X-Content-Type-Options %q, want nosniff", what, got)
+	}
+	for _, k := range []string{"Content-Type", "Content-Length", "Accept-Ranges", "ETag", "Last-Modified", "X-Content-Type-Options", "Date", "Server"} {
+		if n := len(h.Values(k)); n != 1 {
+			t.Errorf("%s: %d %s fields, want 1", what, n, k)
+		}
+	}
+}
+
+// TestServeClassicFileIgnoresRange: in classic mode a file is exactly
+// "HTTP/1.1 200 OK\r\nContent-Length: N\r\n\r\n" and its bytes, whatever
+// Range or validator fields the request carries.
+func TestServeClassicFileIgnoresRange(t *testing.T) {
+	s := newSite(t)
+	rt := siteRouter(t, s.Root, protocol.Classic, false)
+	for _, tc := range []struct{ name, fields string }{
+		{"plain", ""},
+		{"range", "Range: bytes=0-3\r\n"},
+		{"suffix range", "Range: bytes=-5\r\n"},
+		{"unsatisfiable range", "Range: bytes=5000-\r\n"},
+		{"if-none-match star", "If-None-Match: *\r\n"},
+		{"if-modified-since", "If-Modified-Since: " + time.Now().Add(time.Hour).UTC().Format(http.TimeFormat) + "\r\n"},
+		{"range and if-range", "Range: bytes=0-3\r\nIf-Range: \"x\"\r\n"},
+	} {
+		for _, name := range []string{"hello.txt", "r.bin"} {
+			r := respond(t, rt, "GET /"+name+" HTTP/1.1\r\n"+tc.fields+"\r\n")
+			want := fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", len(s.Files[name]))
+			if r.Head != want || !bytes.Equal(r.Body, s.Files[name]) || !r.Item.Close {
+				t.Errorf("classic GET /%s (%s):\n got %q and %d body bytes (close %v)\nwant %q and the file", name, tc.name, r.Head, len(r.Body), r.Item.Close, want)
+			}
+		}
+	}
+}
