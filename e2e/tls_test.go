@@ -452,14 +452,25 @@ func TestE2ETLSGoClientConcurrent(t *testing.T) {
 	hello := string(tree.Files["hello.txt"])
 	start := time.Now()
 	var wg sync.WaitGroup
-	errs := make(chan error, conns)
+	var dialed atomic.Int64
+	errs := make(chan error, 2*conns)
 	for i := 0; i < conns; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			dialer := &net.Dialer{Timeout: tlsIOTimeout}
 			tr := &http.Transport{
-				TLSClientConfig:     tlsConfig(ca, 0, 0),
-				DialContext:         (&net.Dialer{Timeout: tlsIOTimeout}).DialContext,
+				TLSClientConfig: tlsConfig(ca, 0, 0),
+				// Every connection is watched: one the server ends while the
+				// client still holds it is a failure of keep-alive.
+				DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+					nc, err := dialer.DialContext(ctx, network, addr)
+					if err != nil {
+						return nil, err
+					}
+					dialed.Add(1)
+					return &watchedConn{Conn: nc, id: i, errs: errs}, nil
+				},
 				TLSHandshakeTimeout: 30 * time.Second,
 				MaxConnsPerHost:     1,
 				MaxIdleConnsPerHost: 1,
@@ -498,8 +509,13 @@ func TestE2ETLSGoClientConcurrent(t *testing.T) {
 					return
 				}
 			}
+			// Go's client itself replaces a connection when its own write
+			// goroutine reports a request written more than 50 ms after the
+			// response came (net/http's maxWriteWaitBeforeConnReuse), which
+			// happens under the race detector with 200 clients; the server's
+			// part, never closing, is what watchedConn checks.
 			if n := fresh.Load(); n != 1 {
-				errs <- fmt.Errorf("connection %d: %d requests used %d connections", i, per, n)
+				t.Logf("client %d: %d requests used %d connections (closed by the client)", i, per, n)
 			}
 		}()
 	}
@@ -515,10 +531,37 @@ func TestE2ETLSGoClientConcurrent(t *testing.T) {
 		t.Errorf("... and %d more failures", failed-10)
 	}
 	t.Logf("%d connections x %d requests over TLS in %v", conns, per, time.Since(start).Round(time.Millisecond))
-	if got := tlsCountsOf(t, jsonStats(t, s.Addr)); got.Handshakes-before != conns {
-		t.Errorf("the server counts %v handshakes for %d connections (%v)", got.Handshakes-before, conns, got)
+	if got := tlsCountsOf(t, jsonStats(t, s.Addr)); got.Handshakes-before != float64(dialed.Load()) {
+		t.Errorf("the server counts %v handshakes for %d connections (%v)", got.Handshakes-before, dialed.Load(), got)
 	}
 }
+
+// watchedConn reports a connection that ends (EOF or an error on read)
+// before its client closed it.
+type watchedConn struct {
+	net.Conn
+	id     int
+	errs   chan<- error
+	closed atomic.Bool
+}
+
+func (c *watchedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if err != nil && !c.closed.Load() {
+		select {
+		case c.errs <- fmt.Errorf("client %d: the server ended a keep-alive connection: %v", c.id, err):
+		default:
+		}
+	}
+	return n, err
+}
+
+func (c *watchedConn) Close() error {
+	c.closed.Store(true)
+	return c.Conn.Close()
+}
+
+
 
 // ---------------------------------------------------------------------------
 // 3 and 7. openssl s_client
