@@ -561,8 +561,6 @@ func (c *watchedConn) Close() error {
 	return c.Conn.Close()
 }
 
-
-
 // ---------------------------------------------------------------------------
 // 3 and 7. openssl s_client
 
