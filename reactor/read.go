@@ -21,26 +21,34 @@ func (r *Reactor) readable(c *conn) step {
 	if !ready {
 		return s // the bytes went to a TLS handshake, or nothing came
 	}
-	s = r.resume(c)
+	s = r.take(c, true)
 	r.settle(c)
 	return s
 }
 
-// resume takes what the transport holds into c.in and parses it. After a
-// job's output left, this finds the requests already buffered and, over
-// TLS, those crypto/tls decrypted or holds as ciphertext, for which no
-// epoll event will come.
-func (r *Reactor) resume(c *conn) step {
-	if s := r.fill(c); s != stepOn {
+// resume goes on with c after its output left, or its handshake ended: the
+// requests already buffered and, over TLS, those crypto/tls decrypted or
+// holds as ciphertext, for which no epoll event will come. A plain socket
+// is not read here: in a closed loop the next request has rarely arrived
+// yet, and epoll reports it when it does.
+func (r *Reactor) resume(c *conn) step { return r.take(c, false) }
+
+// take fills c.in from the transport and parses what it holds.
+func (r *Reactor) take(c *conn, socketReady bool) step {
+	if s := r.fill(c, socketReady); s != stepOn {
 		return s
 	}
 	return r.process(c)
 }
 
 // fill reads request bytes from the transport into c.in until it has no
-// more for now: one socket read for plain HTTP (level-triggered epoll
-// reports the rest), everything crypto/tls can decrypt over TLS.
-func (r *Reactor) fill(c *conn) step {
+// more for now: one socket read for plain HTTP when epoll said the socket
+// is readable (level-triggered epoll reports the rest), everything
+// crypto/tls can decrypt over TLS.
+func (r *Reactor) fill(c *conn, socketReady bool) step {
+	if !r.mayRecv(c, socketReady) {
+		return stepOn
+	}
 	for !c.peerEOF && !c.last && !c.full {
 		if !r.makeRoom(c) {
 			if c.job == nil {

@@ -43,6 +43,13 @@ func (r *Reactor) settle(c *conn) {
 	}
 }
 
+// mayRecv reports whether the transport may have request bytes: a plain
+// socket when epoll said it is readable, crypto/tls always (it holds what
+// it decrypted, and ciphertext no event will announce again).
+func (r *Reactor) mayRecv(c *conn, socketReady bool) bool {
+	return socketReady || c.tls != nil
+}
+
 // recv reads request bytes into p.
 func (r *Reactor) recv(c *conn, p []byte) (int, recvResult) {
 	if c.tls == nil {
