@@ -459,6 +459,7 @@ func TestE2ETLSGoClientConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			dialer := &net.Dialer{Timeout: tlsIOTimeout}
+			var finished atomic.Bool // past its last response; closing is the client's own doing
 			tr := &http.Transport{
 				TLSClientConfig: tlsConfig(ca, 0, 0),
 				// Every connection is watched: one the server ends while the
@@ -469,7 +470,7 @@ func TestE2ETLSGoClientConcurrent(t *testing.T) {
 						return nil, err
 					}
 					dialed.Add(1)
-					return &watchedConn{Conn: nc, id: i, errs: errs}, nil
+					return &watchedConn{Conn: nc, id: i, errs: errs, finished: &finished}, nil
 				},
 				TLSHandshakeTimeout: 30 * time.Second,
 				MaxConnsPerHost:     1,
@@ -514,15 +515,16 @@ func TestE2ETLSGoClientConcurrent(t *testing.T) {
 			// response came (net/http's maxWriteWaitBeforeConnReuse), which
 			// happens under the race detector with 200 clients; the server's
 			// part, never closing, is what watchedConn checks.
+			finished.Store(true)
 			if n := fresh.Load(); n != 1 {
 				t.Logf("client %d: %d requests used %d connections (closed by the client)", i, per, n)
 			}
 		}()
 	}
 	wg.Wait()
-	close(errs)
 	failed := 0
-	for err := range errs {
+	for len(errs) > 0 { // not closed: a connection's reader may still end after wg.Wait
+		err := <-errs
 		if failed++; failed <= 10 {
 			t.Error(err)
 		}
@@ -537,17 +539,20 @@ func TestE2ETLSGoClientConcurrent(t *testing.T) {
 }
 
 // watchedConn reports a connection that ends (EOF or an error on read)
-// before its client closed it.
+// while its client still uses it: neither closed nor finished. (Closing
+// starts with close_notify, to which the server rightly answers by
+// closing, before the client closes the socket.)
 type watchedConn struct {
 	net.Conn
-	id     int
-	errs   chan<- error
-	closed atomic.Bool
+	id       int
+	errs     chan<- error
+	finished *atomic.Bool
+	closed   atomic.Bool
 }
 
 func (c *watchedConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
-	if err != nil && !c.closed.Load() {
+	if err != nil && !c.closed.Load() && !c.finished.Load() {
 		select {
 		case c.errs <- fmt.Errorf("client %d: the server ended a keep-alive connection: %v", c.id, err):
 		default:

@@ -16,6 +16,7 @@ import (
 
 	"http_server/protocol"
 	"http_server/stats"
+	"http_server/workers"
 
 	"golang.org/x/sys/unix"
 )
@@ -152,7 +153,7 @@ func respond(t testing.TB, rt *Router, raw string) reply {
 	}
 	req.Err = status
 	var b protocol.Batch
-	rt.Serve(&req, &b)
+	workers.Serve(rt, rt.enc, []protocol.Request{req}, &b) // as on a worker: rejected requests never reach the router
 	if len(b.Items) != 1 {
 		t.Fatalf("%q: %d items for one request", raw, len(b.Items))
 	}
