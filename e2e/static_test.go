@@ -12,17 +12,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"http_server/internal/respcheck"
 )
 
 // staticIOTimeout bounds every single socket operation of these tests.
@@ -34,7 +34,7 @@ const staticIOTimeout = 10 * time.Second
 var fixtureMtime = time.Date(2024, 1, 2, 3, 4, 5, 123456789, time.UTC)
 
 // strongETagRE is a strong entity tag: DQUOTE *etagc DQUOTE.
-var strongETagRE = regexp.MustCompile(`^"[\x21\x23-\x7e\x80-\xff]*"$`)
+var strongETagRE = respcheck.StrongETag
 
 // ---------------------------------------------------------------------------
 // Raw connections with 10 s deadlines
@@ -194,46 +194,19 @@ func (f *staticFixture) LastModified(t testing.TB, name string) string {
 	return st.ModTime().UTC().Truncate(time.Second).Format(http.TimeFormat)
 }
 
-// checkFileHeaders asserts the fields of a 200 or 206 file response (or a
-// HEAD of one): the type, the length of what is sent, the validators and
-// the hardening field.
+// checkFileHeaders checks a file response's fields (respcheck.FileFields)
+// and those every modern response has.
 func checkFileHeaders(t testing.TB, what string, r *rawResponse, wantType string, wantLen int, lastMod string) {
 	t.Helper()
-	h := r.Header
-	checkContentType(t, what, h.Get("Content-Type"), wantType)
-	if got := h.Get("Content-Length"); got != strconv.Itoa(wantLen) {
-		t.Errorf("%s: Content-Length %q, want %d", what, got, wantLen)
-	}
-	if got := h.Get("Accept-Ranges"); got != "bytes" {
-		t.Errorf("%s: Accept-Ranges %q, want bytes", what, got)
-	}
-	if et := h.Get("ETag"); !strongETagRE.MatchString(et) {
-		t.Errorf("%s: ETag %q is not a strong quoted entity tag", what, et)
-	}
-	if got := h.Get("Last-Modified"); got != lastMod {
-		t.Errorf("%s: Last-Modified %q, want %q", what, got, lastMod)
-	}
-	if got := h.Get("X-Content-Type-Options"); got != "nosniff" {
-		t.Errorf("%s: X-Content-Type-Options %q, want nosniff", what, got)
-	}
-	for _, k := range []string{"Content-Type", "Content-Length", "Accept-Ranges", "ETag", "Last-Modified", "X-Content-Type-Options"} {
-		if n := len(h.Values(k)); n > 1 {
-			t.Errorf("%s: %d %s fields", what, n, k)
-		}
-	}
-	checkModernHeaders(t, what, h)
+	respcheck.FileFields(t, what, respcheck.Response{Status: r.Status, Head: string(r.Head), Header: r.Header, Body: r.Body},
+		wantType, wantLen, lastMod)
+	checkModernHeaders(t, what, r.Header)
 }
 
 // checkContentType compares media types and their charset parameter.
 func checkContentType(t testing.TB, what, got, want string) {
 	t.Helper()
-	gm, gp, err := mime.ParseMediaType(got)
-	if err != nil {
-		t.Errorf("%s: Content-Type %q does not parse: %v", what, got, err)
-		return
-	}
-	wm, wp, _ := mime.ParseMediaType(want)
-	if gm != wm || !strings.EqualFold(gp["charset"], wp["charset"]) {
+	if !respcheck.SameMediaType(got, want) {
 		t.Errorf("%s: Content-Type %q, want %q", what, got, want)
 	}
 }
@@ -418,48 +391,10 @@ func TestE2EStaticMethodsNotAllowed(t *testing.T) {
 // ---------------------------------------------------------------------------
 // Ranges
 
-// checkRange checks a response to a Range request on a file.
+// checkRange checks a response to a Range request on a file (respcheck.Range).
 func checkRange(t testing.TB, what string, r *rawResponse, file []byte, status, first, last int) {
 	t.Helper()
-	size := len(file)
-	if r.Status != status {
-		t.Errorf("%s: status %d, want %d\n%q", what, r.Status, status, r.Head)
-		return
-	}
-	cr := r.Header.Get("Content-Range")
-	switch status {
-	case 206:
-		want := fmt.Sprintf("bytes %d-%d/%d", first, last, size)
-		if cr != want {
-			t.Errorf("%s: Content-Range %q, want %q", what, cr, want)
-		}
-		if got, want := r.Header.Get("Content-Length"), strconv.Itoa(last-first+1); got != want {
-			t.Errorf("%s: Content-Length %q, want %s", what, got, want)
-		}
-		if !bytes.Equal(r.Body, file[first:last+1]) {
-			t.Errorf("%s: body is not bytes %d-%d of the file (%d bytes)", what, first, last, len(r.Body))
-		}
-		if r.Header.Get("Accept-Ranges") != "bytes" || !strongETagRE.MatchString(r.Header.Get("ETag")) {
-			t.Errorf("%s: 206 without Accept-Ranges or a strong ETag:\n%q", what, r.Head)
-		}
-		if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "multipart/") {
-			t.Errorf("%s: a single range came as %q", what, ct)
-		}
-	case 416:
-		if want := fmt.Sprintf("bytes */%d", size); cr != want {
-			t.Errorf("%s: Content-Range %q, want %q", what, cr, want)
-		}
-		if size > 0 && bytes.Contains(r.Body, file) {
-			t.Errorf("%s: 416 carries the file", what)
-		}
-	case 200:
-		if cr != "" {
-			t.Errorf("%s: 200 with Content-Range %q", what, cr)
-		}
-		if r.Header.Get("Content-Length") != strconv.Itoa(size) || !bytes.Equal(r.Body, file) {
-			t.Errorf("%s: 200 is not the whole file: Content-Length %q, %d bytes", what, r.Header.Get("Content-Length"), len(r.Body))
-		}
-	}
+	respcheck.Range(t, what, respcheck.Response{Status: r.Status, Head: string(r.Head), Header: r.Header, Body: r.Body}, file, status, first, last)
 }
 
 // TestE2EStaticRanges: a Range on the wire gets its answer with the right

@@ -2,12 +2,12 @@ package handlers
 
 import (
 	"bytes"
-	"mime"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"http_server/internal/respcheck"
 	"http_server/protocol"
 )
 
@@ -15,15 +15,7 @@ import (
 // request on the wire would go: content types, every way out of the root,
 // dotfiles and directories.
 
-// sameMediaType compares media types and their charset parameter.
-func sameMediaType(got, want string) bool {
-	gm, gp, err := mime.ParseMediaType(got)
-	if err != nil {
-		return false
-	}
-	wm, wp, _ := mime.ParseMediaType(want)
-	return gm == wm && strings.EqualFold(gp["charset"], wp["charset"])
-}
+var sameMediaType = respcheck.SameMediaType
 
 // TestContentType: the type comes from the extension, with charset=utf-8
 // for text; unknown extensions and names without one are

@@ -24,9 +24,9 @@ func newTestRouter(t *testing.T, compat protocol.Compat) *Router {
 	return rt
 }
 
-// serve parses raw, admits and serves it, returning the response bytes
-// (files are reported by their length, not read).
-func serve(t *testing.T, rt *Router, raw string) (protocol.Item, string) {
+// run parses raw (one complete request), admits it as the reactor does
+// and serves it as a worker does; the batch holds its one response.
+func run(t testing.TB, rt *Router, raw string) protocol.Batch {
 	t.Helper()
 	p := protocol.Parser{Limits: protocol.DefaultLimits, Compat: rt.cfg.Compat}
 	var req protocol.Request
@@ -47,10 +47,18 @@ func serve(t *testing.T, rt *Router, raw string) (protocol.Item, string) {
 	}
 	req.Err = status
 	var b protocol.Batch
-	workers.Serve(rt, rt.enc, []protocol.Request{req}, &b) // as on a worker: rejected requests never reach the router
+	workers.Serve(rt, rt.enc, []protocol.Request{req}, &b) // rejected requests never reach the router
 	if len(b.Items) != 1 {
-		t.Fatalf("%d items for one request", len(b.Items))
+		t.Fatalf("%q: %d items for one request", raw, len(b.Items))
 	}
+	return b
+}
+
+// serve runs raw and returns the response bytes (files are reported by
+// their length, not read).
+func serve(t *testing.T, rt *Router, raw string) (protocol.Item, string) {
+	t.Helper()
+	b := run(t, rt, raw)
 	it := b.Items[0]
 	if it.HasFile {
 		defer closeFd(it.File.Fd)

@@ -8,15 +8,14 @@ import (
 	"net/textproto"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"http_server/internal/respcheck"
 	"http_server/protocol"
 	"http_server/stats"
-	"http_server/workers"
 
 	"golang.org/x/sys/unix"
 )
@@ -32,7 +31,7 @@ import (
 var siteMtime = time.Date(2024, 1, 2, 3, 4, 5, 123456789, time.UTC)
 
 // strongETagRE is a strong entity tag: DQUOTE *etagc DQUOTE.
-var strongETagRE = regexp.MustCompile(`^"[\x21\x23-\x7e\x80-\xff]*"$`)
+var strongETagRE = respcheck.StrongETag
 
 // site is a document root with known files and, beside it, a secret that
 // no request may reach.
@@ -136,27 +135,10 @@ func get(method, target string, hdr ...string) string {
 	return b.String()
 }
 
-// respond parses raw (one complete request), serves it and returns the
-// response.
+// respond runs raw and returns the response, with a file's bytes read.
 func respond(t testing.TB, rt *Router, raw string) reply {
 	t.Helper()
-	p := protocol.Parser{Limits: protocol.DefaultLimits, Compat: rt.cfg.Compat}
-	var req protocol.Request
-	n, status := p.Parse([]byte(raw), &req)
-	if status == 0 && n == 0 {
-		t.Fatalf("incomplete request %q", raw)
-	}
-	if status == 0 {
-		if _, st := rt.Admit(&req); st != 0 {
-			status = st
-		}
-	}
-	req.Err = status
-	var b protocol.Batch
-	workers.Serve(rt, rt.enc, []protocol.Request{req}, &b) // as on a worker: rejected requests never reach the router
-	if len(b.Items) != 1 {
-		t.Fatalf("%q: %d items for one request", raw, len(b.Items))
-	}
+	b := run(t, rt, raw)
 	it := b.Items[0]
 	r := reply{Item: it, Head: string(b.Buf[it.Head.Start:it.Head.End]),
 		Body: append([]byte{}, b.Buf[it.Body.Start:it.Body.End]...)}
@@ -186,49 +168,10 @@ func respond(t testing.TB, rt *Router, raw string) reply {
 	return r
 }
 
-// checkRange checks a response to a Range request on a file: 206 with bytes
-// [first, last], 416, or 200 with the whole file.
+// checkRange checks a response to a Range request on a file (respcheck.Range).
 func checkRange(t testing.TB, what string, r reply, file []byte, status, first, last int) {
 	t.Helper()
-	size := len(file)
-	if r.Status != status {
-		t.Errorf("%s: status %d, want %d\n%q", what, r.Status, status, r.Head)
-		return
-	}
-	cr := r.Header.Get("Content-Range")
-	switch status {
-	case 206:
-		want := fmt.Sprintf("bytes %d-%d/%d", first, last, size)
-		if cr != want {
-			t.Errorf("%s: Content-Range %q, want %q", what, cr, want)
-		}
-		if got, want := r.Header.Get("Content-Length"), strconv.Itoa(last-first+1); got != want {
-			t.Errorf("%s: Content-Length %q, want %s", what, got, want)
-		}
-		if !bytes.Equal(r.Body, file[first:last+1]) {
-			t.Errorf("%s: body is not bytes %d-%d of the file (%d bytes)", what, first, last, len(r.Body))
-		}
-		if r.Header.Get("Accept-Ranges") != "bytes" || !strongETagRE.MatchString(r.Header.Get("ETag")) {
-			t.Errorf("%s: 206 without Accept-Ranges or a strong ETag:\n%q", what, r.Head)
-		}
-		if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "multipart/") {
-			t.Errorf("%s: a single range came as %q", what, ct)
-		}
-	case 416:
-		if want := fmt.Sprintf("bytes */%d", size); cr != want {
-			t.Errorf("%s: Content-Range %q, want %q", what, cr, want)
-		}
-		if size > 0 && bytes.Contains(r.Body, file) {
-			t.Errorf("%s: 416 carries the file", what)
-		}
-	case 200:
-		if cr != "" {
-			t.Errorf("%s: 200 with Content-Range %q", what, cr)
-		}
-		if r.Header.Get("Content-Length") != strconv.Itoa(size) || !bytes.Equal(r.Body, file) {
-			t.Errorf("%s: 200 is not the whole file: Content-Length %q, %d bytes", what, r.Header.Get("Content-Length"), len(r.Body))
-		}
-	}
+	respcheck.Range(t, what, respcheck.Response{Status: r.Status, Head: r.Head, Header: r.Header, Body: r.Body}, file, status, first, last)
 }
 
 // TestServeFileRanges: each kind of answer to a Range on a 1000-byte file
@@ -361,35 +304,11 @@ func TestServeFileConditional(t *testing.T) {
 	}
 }
 
-// checkFileFields asserts the fields of a 200 or 206 file response (or a
-// HEAD of one): the type, the length of what is sent, the validators and
-// the hardening field, each once.
+// checkFileFields checks a file response's fields (respcheck.FileFields).
 func checkFileFields(t testing.TB, what string, r reply, wantType string, wantLen int, lastMod string) {
 	t.Helper()
-	h := r.Header
-	if got := h.Get("Content-Type"); !sameMediaType(got, wantType) {
-		t.Errorf("%s: Content-Type %q, want %q", what, got, wantType)
-	}
-	if got := h.Get("Content-Length"); got != strconv.Itoa(wantLen) {
-		t.Errorf("%s: Content-Length %q, want %d", what, got, wantLen)
-	}
-	if got := h.Get("Accept-Ranges"); got != "bytes" {
-		t.Errorf("%s: Accept-Ranges %q, want bytes", what, got)
-	}
-	if et := h.Get("ETag"); !strongETagRE.MatchString(et) {
-		t.Errorf("%s: ETag %q is not a strong quoted entity tag", what, et)
-	}
-	if got := h.Get("Last-Modified"); got != lastMod {
-		t.Errorf("%s: Last-Modified %q, want %q", what, got, lastMod)
-	}
-	if got := h.Get("X-Content-Type-Options"); got != "nosniff" {
-		t.Errorf("%s: X-Content-Type-Options %q, want nosniff", what, got)
-	}
-	for _, k := range []string{"Content-Type", "Content-Length", "Accept-Ranges", "ETag", "Last-Modified", "X-Content-Type-Options", "Date", "Server"} {
-		if n := len(h.Values(k)); n != 1 {
-			t.Errorf("%s: %d %s fields, want 1", what, n, k)
-		}
-	}
+	respcheck.FileFields(t, what, respcheck.Response{Status: r.Status, Head: r.Head, Header: r.Header, Body: r.Body},
+		wantType, wantLen, lastMod)
 }
 
 // TestServeClassicFileIgnoresRange: in classic mode a file is exactly
