@@ -22,40 +22,40 @@ import (
 	"time"
 )
 
-// e2eConfPing is the request pipelined after each case's request.
-const e2eConfPing = "GET /ping HTTP/1.1\r\nHost: e2e\r\n\r\n"
+// confPing is the request pipelined after each case's request.
+const confPing = "GET /ping HTTP/1.1\r\nHost: e2e\r\n\r\n"
 
-// e2eConfAfter is what must happen after a case's response.
-type e2eConfAfter int
+// confAfter is what must happen after a case's response.
+type confAfter int
 
 const (
-	// e2eConfKeep: the connection stays usable; the pipelined /ping is
+	// confKeep: the connection stays usable; the pipelined /ping is
 	// answered with pong.
-	e2eConfKeep e2eConfAfter = iota
-	// e2eConfClose: the response carries Connection: close, the server
+	confKeep confAfter = iota
+	// confClose: the response carries Connection: close, the server
 	// closes, and nothing more arrives (no second response).
-	e2eConfClose
-	// e2eConfEOF: the server closes after the response (HTTP/1.0 without
+	confClose
+	// confEOF: the server closes after the response (HTTP/1.0 without
 	// keep-alive) and nothing more arrives; no header is required.
-	e2eConfEOF
+	confEOF
 )
 
-func (a e2eConfAfter) String() string {
+func (a confAfter) String() string {
 	switch a {
-	case e2eConfKeep:
+	case confKeep:
 		return "keep-alive"
-	case e2eConfClose:
+	case confClose:
 		return "close"
 	}
 	return "eof"
 }
 
-// e2eConfCase is one conformance rule.
-type e2eConfCase struct {
+// confCase is one conformance rule.
+type confCase struct {
 	name   string
 	req    string
 	status int
-	after  e2eConfAfter
+	after  confAfter
 	// alone: do not pipeline a /ping after req (the request is incomplete
 	// on purpose and the response must come without the rest).
 	alone bool
@@ -63,8 +63,8 @@ type e2eConfCase struct {
 	check func(t *testing.T, r *rawResponse)
 }
 
-// e2eConfErrors is the JSON /stats errors counter.
-func e2eConfErrors(t *testing.T, addr string) float64 {
+// confErrors is the JSON /stats errors counter.
+func confErrors(t *testing.T, addr string) float64 {
 	t.Helper()
 	m := jsonStats(t, addr)
 	v, ok := m["errors"].(float64)
@@ -74,9 +74,9 @@ func e2eConfErrors(t *testing.T, addr string) float64 {
 	return v
 }
 
-// e2eConfExpectEOF asserts that the connection ends (EOF or reset) with no
+// confExpectEOF asserts that the connection ends (EOF or reset) with no
 // more bytes, within the 10 s deadline.
-func e2eConfExpectEOF(t *testing.T, c *staticConn, what string) {
+func confExpectEOF(t *testing.T, c *staticConn, what string) {
 	t.Helper()
 	if rest := c.ReadAll(); len(rest) != 0 {
 		t.Errorf("%s: %d bytes after the response where the connection must close with nothing more: %q",
@@ -84,8 +84,8 @@ func e2eConfExpectEOF(t *testing.T, c *staticConn, what string) {
 	}
 }
 
-// e2eConfIsClose reports whether the response says Connection: close.
-func e2eConfIsClose(r *rawResponse) bool {
+// confIsClose reports whether the response says Connection: close.
+func confIsClose(r *rawResponse) bool {
 	for _, v := range r.Header.Values("Connection") {
 		for _, tok := range strings.Split(v, ",") {
 			if strings.EqualFold(strings.TrimSpace(tok), "close") {
@@ -96,28 +96,28 @@ func e2eConfIsClose(r *rawResponse) bool {
 	return false
 }
 
-// e2eConfPingFresh asserts that a new connection gets pong.
-func e2eConfPingFresh(t *testing.T, addr, what string) {
+// confPingFresh asserts that a new connection gets pong.
+func confPingFresh(t *testing.T, addr, what string) {
 	t.Helper()
 	c := staticDial(t, addr)
 	defer c.Close()
-	c.Send(e2eConfPing)
+	c.Send(confPing)
 	if r := c.Read("GET"); r.Status != 200 || string(r.Body) != "pong" {
 		t.Errorf("%s: a new connection afterwards got %d %q, want 200 pong", what, r.Status, r.Body)
 	}
 }
 
-// e2eConfRunCase runs one case on its own connection and checks the
+// confRunCase runs one case on its own connection and checks the
 // server's health and error counter afterwards.
-func e2eConfRunCase(t *testing.T, s *server, tc e2eConfCase) {
+func confRunCase(t *testing.T, s *server, tc confCase) {
 	t.Helper()
-	before := e2eConfErrors(t, s.Addr)
+	before := confErrors(t, s.Addr)
 
 	c := staticDial(t, s.Addr)
 	defer c.Close()
 	data := tc.req
 	if !tc.alone {
-		data += e2eConfPing
+		data += confPing
 	}
 	c.Send(data)
 	r := c.Read("GET")
@@ -128,27 +128,27 @@ func e2eConfRunCase(t *testing.T, s *server, tc e2eConfCase) {
 		tc.check(t, r)
 	}
 	switch tc.after {
-	case e2eConfKeep:
-		if e2eConfIsClose(r) {
+	case confKeep:
+		if confIsClose(r) {
 			t.Errorf("sent %q\nthe response asks to close a connection that must stay usable: %q", clip([]byte(data)), r.Head)
 		}
 		if tc.alone {
-			c.Send(e2eConfPing)
+			c.Send(confPing)
 		}
 		if r2 := c.Read("GET"); r2.Status != 200 || string(r2.Body) != "pong" {
 			t.Errorf("sent %q\nthe /ping after it on the same connection got %d %q, want 200 pong", clip([]byte(data)), r2.Status, r2.Body)
 		}
-	case e2eConfClose:
-		if !e2eConfIsClose(r) {
+	case confClose:
+		if !confIsClose(r) {
 			t.Errorf("sent %q\nthe %d response lacks Connection: close: %q", clip([]byte(data)), r.Status, r.Head)
 		}
-		e2eConfExpectEOF(t, c, fmt.Sprintf("sent %q", clip([]byte(data))))
-	case e2eConfEOF:
-		e2eConfExpectEOF(t, c, fmt.Sprintf("sent %q", clip([]byte(data))))
+		confExpectEOF(t, c, fmt.Sprintf("sent %q", clip([]byte(data))))
+	case confEOF:
+		confExpectEOF(t, c, fmt.Sprintf("sent %q", clip([]byte(data))))
 	}
 
-	e2eConfPingFresh(t, s.Addr, tc.name)
-	after := e2eConfErrors(t, s.Addr)
+	confPingFresh(t, s.Addr, tc.name)
+	after := confErrors(t, s.Addr)
 	want := 0.0
 	if tc.status >= 400 {
 		want = 1
@@ -158,15 +158,15 @@ func e2eConfRunCase(t *testing.T, s *server, tc e2eConfCase) {
 	}
 }
 
-func e2eConfRunTable(t *testing.T, cases []e2eConfCase) {
+func confRunTable(t *testing.T, cases []confCase) {
 	s := startServer(t, serverOptions{})
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) { e2eConfRunCase(t, s, tc) })
+		t.Run(tc.name, func(t *testing.T) { confRunCase(t, s, tc) })
 	}
 }
 
-// e2eConfAllowHas returns a check that Allow lists method.
-func e2eConfAllowHas(method string) func(*testing.T, *rawResponse) {
+// confAllowHas returns a check that Allow lists method.
+func confAllowHas(method string) func(*testing.T, *rawResponse) {
 	return func(t *testing.T, r *rawResponse) {
 		t.Helper()
 		allow := r.Header.Get("Allow")
@@ -179,8 +179,8 @@ func e2eConfAllowHas(method string) func(*testing.T, *rawResponse) {
 	}
 }
 
-// e2eConfBody returns a check of the response body.
-func e2eConfBody(want string) func(*testing.T, *rawResponse) {
+// confBody returns a check of the response body.
+func confBody(want string) func(*testing.T, *rawResponse) {
 	return func(t *testing.T, r *rawResponse) {
 		t.Helper()
 		if string(r.Body) != want {
@@ -189,8 +189,8 @@ func e2eConfBody(want string) func(*testing.T, *rawResponse) {
 	}
 }
 
-// e2eConfFields is a request with n header fields (Host included).
-func e2eConfFields(n int) string {
+// confFields is a request with n header fields (Host included).
+func confFields(n int) string {
 	var b strings.Builder
 	b.WriteString("GET /ping HTTP/1.1\r\nHost: e2e\r\n")
 	for i := 1; i < n; i++ {
@@ -204,26 +204,26 @@ func e2eConfFields(n int) string {
 // version.
 func TestE2EConfRequestLine(t *testing.T) {
 	h := "Host: e2e\r\n\r\n"
-	e2eConfRunTable(t, []e2eConfCase{
-		{name: "lower-case method is a token, not GET", req: "get /ping HTTP/1.1\r\n" + h, status: 405, after: e2eConfKeep, check: e2eConfAllowHas("GET")},
-		{name: "double space", req: "GET  /ping HTTP/1.1\r\n" + h, status: 400, after: e2eConfClose},
-		{name: "space before the method", req: " GET /ping HTTP/1.1\r\n" + h, status: 400, after: e2eConfClose},
-		{name: "trailing space after version", req: "GET /ping HTTP/1.1 \r\n" + h, status: 400, after: e2eConfClose},
-		{name: "HTTP/2.0", req: "GET /ping HTTP/2.0\r\n" + h, status: 505, after: e2eConfClose},
-		{name: "HTTP/1.2", req: "GET /ping HTTP/1.2\r\n" + h, status: 505, after: e2eConfClose},
-		{name: "HTTP/3.0", req: "GET /ping HTTP/3.0\r\n" + h, status: 505, after: e2eConfClose},
-		{name: "HTTX/1.1", req: "GET /ping HTTX/1.1\r\n" + h, status: 400, after: e2eConfClose},
-		{name: "HTTP/0.9 style", req: "GET /ping\r\n\r\n", status: 400, after: e2eConfClose},
-		{name: "method with a non-token byte", req: "GE(T /ping HTTP/1.1\r\n" + h, status: 400, after: e2eConfClose},
-		{name: "request line over 8 KiB", req: "GET /" + strings.Repeat("a", 9000) + " HTTP/1.1\r\n" + h, status: 414, after: e2eConfClose},
-		{name: "absolute-form", req: "GET http://example.com/ping HTTP/1.1\r\nHost: example.com\r\n\r\n", status: 200, after: e2eConfKeep, check: e2eConfBody("pong")},
-		{name: "OPTIONS asterisk", req: "OPTIONS * HTTP/1.1\r\n" + h, status: 200, after: e2eConfKeep, check: func(t *testing.T, r *rawResponse) {
+	confRunTable(t, []confCase{
+		{name: "lower-case method is a token, not GET", req: "get /ping HTTP/1.1\r\n" + h, status: 405, after: confKeep, check: confAllowHas("GET")},
+		{name: "double space", req: "GET  /ping HTTP/1.1\r\n" + h, status: 400, after: confClose},
+		{name: "space before the method", req: " GET /ping HTTP/1.1\r\n" + h, status: 400, after: confClose},
+		{name: "trailing space after version", req: "GET /ping HTTP/1.1 \r\n" + h, status: 400, after: confClose},
+		{name: "HTTP/2.0", req: "GET /ping HTTP/2.0\r\n" + h, status: 505, after: confClose},
+		{name: "HTTP/1.2", req: "GET /ping HTTP/1.2\r\n" + h, status: 505, after: confClose},
+		{name: "HTTP/3.0", req: "GET /ping HTTP/3.0\r\n" + h, status: 505, after: confClose},
+		{name: "HTTX/1.1", req: "GET /ping HTTX/1.1\r\n" + h, status: 400, after: confClose},
+		{name: "HTTP/0.9 style", req: "GET /ping\r\n\r\n", status: 400, after: confClose},
+		{name: "method with a non-token byte", req: "GE(T /ping HTTP/1.1\r\n" + h, status: 400, after: confClose},
+		{name: "request line over 8 KiB", req: "GET /" + strings.Repeat("a", 9000) + " HTTP/1.1\r\n" + h, status: 414, after: confClose},
+		{name: "absolute-form", req: "GET http://example.com/ping HTTP/1.1\r\nHost: example.com\r\n\r\n", status: 200, after: confKeep, check: confBody("pong")},
+		{name: "OPTIONS asterisk", req: "OPTIONS * HTTP/1.1\r\n" + h, status: 200, after: confKeep, check: func(t *testing.T, r *rawResponse) {
 			if r.Header.Get("Allow") == "" {
 				t.Errorf("OPTIONS * without Allow: %q", r.Head)
 			}
 		}},
-		{name: "GET asterisk", req: "GET * HTTP/1.1\r\n" + h, status: 400, after: e2eConfClose},
-		{name: "fragment in target", req: "GET /ping#frag HTTP/1.1\r\n" + h, status: 400, after: e2eConfClose},
+		{name: "GET asterisk", req: "GET * HTTP/1.1\r\n" + h, status: 400, after: confClose},
+		{name: "fragment in target", req: "GET /ping#frag HTTP/1.1\r\n" + h, status: 400, after: confClose},
 	})
 }
 
@@ -234,51 +234,51 @@ func TestE2EConfHeaders(t *testing.T) {
 		big += fmt.Sprintf("X-Big-%d: %s\r\n", i, strings.Repeat("b", 1000))
 	}
 	big += "\r\n"
-	e2eConfRunTable(t, []e2eConfCase{
-		{name: "space before colon (Host)", req: "GET /ping HTTP/1.1\r\nHost : e2e\r\n\r\n", status: 400, after: e2eConfClose},
-		{name: "space before colon (other field)", req: "GET /ping HTTP/1.1\r\nHost: e2e\r\nX-A : 1\r\n\r\n", status: 400, after: e2eConfClose},
-		{name: "tab before colon", req: "GET /ping HTTP/1.1\r\nHost: e2e\r\nX-A\t: 1\r\n\r\n", status: 400, after: e2eConfClose},
-		{name: "obs-fold with SP", req: "GET /ping HTTP/1.1\r\nHost: e2e\r\nX-A: 1\r\n continued\r\n\r\n", status: 400, after: e2eConfClose},
-		{name: "obs-fold with HTAB", req: "GET /ping HTTP/1.1\r\nHost: e2e\r\nX-A: 1\r\n\tcontinued\r\n\r\n", status: 400, after: e2eConfClose},
-		{name: "NUL in value", req: "GET /ping HTTP/1.1\r\nHost: e2e\r\nX-A: a\x00b\r\n\r\n", status: 400, after: e2eConfClose},
-		{name: "bare CR in value", req: "GET /ping HTTP/1.1\r\nHost: e2e\r\nX-A: a\rb\r\n\r\n", status: 400, after: e2eConfClose},
-		{name: "SOH in value", req: "GET /ping HTTP/1.1\r\nHost: e2e\r\nX-A: a\x01b\r\n\r\n", status: 400, after: e2eConfClose},
-		{name: "ESC in value", req: "GET /ping HTTP/1.1\r\nHost: e2e\r\nX-A: a\x1bb\r\n\r\n", status: 400, after: e2eConfClose},
-		{name: "DEL in value", req: "GET /ping HTTP/1.1\r\nHost: e2e\r\nX-A: a\x7fb\r\n\r\n", status: 400, after: e2eConfClose},
-		{name: "non-token byte in name", req: "GET /ping HTTP/1.1\r\nHost: e2e\r\nX(A): 1\r\n\r\n", status: 400, after: e2eConfClose},
-		{name: "bare LF after request line", req: "GET /ping HTTP/1.1\nHost: e2e\r\n\r\n", status: 400, after: e2eConfClose},
-		{name: "bare LF after a field", req: "GET /ping HTTP/1.1\r\nHost: e2e\nX-A: 1\r\n\r\n", status: 400, after: e2eConfClose},
-		{name: "bare LF as the blank line", req: "GET /ping HTTP/1.1\r\nHost: e2e\r\n\n", status: 400, after: e2eConfClose},
-		{name: "bare LF everywhere", req: "GET /ping HTTP/1.1\nHost: e2e\n\n", status: 400, after: e2eConfClose},
-		{name: "leading empty lines ignored", req: "\r\n\r\nGET /ping HTTP/1.1\r\nHost: e2e\r\n\r\n", status: 200, after: e2eConfKeep, check: e2eConfBody("pong")},
-		{name: "head over max-header-bytes", req: big, status: 431, after: e2eConfClose},
-		{name: "100 fields accepted", req: e2eConfFields(100), status: 200, after: e2eConfKeep, check: e2eConfBody("pong")},
-		{name: "101 fields", req: e2eConfFields(101), status: 431, after: e2eConfClose},
-		{name: "HTTP/1.1 without Host", req: "GET /ping HTTP/1.1\r\nX-A: 1\r\n\r\n", status: 400, after: e2eConfClose},
-		{name: "two Host fields", req: "GET /ping HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", status: 400, after: e2eConfClose},
-		{name: "two equal Host fields", req: "GET /ping HTTP/1.1\r\nHost: e2e\r\nHost: e2e\r\n\r\n", status: 400, after: e2eConfClose},
-		{name: "HTTP/1.0 without Host", req: "GET /ping HTTP/1.0\r\n\r\n", status: 200, after: e2eConfEOF, check: e2eConfBody("pong")},
-		{name: "HTTP/1.0 keep-alive without Host", req: "GET /ping HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", status: 200, after: e2eConfKeep, check: e2eConfBody("pong")},
+	confRunTable(t, []confCase{
+		{name: "space before colon (Host)", req: "GET /ping HTTP/1.1\r\nHost : e2e\r\n\r\n", status: 400, after: confClose},
+		{name: "space before colon (other field)", req: "GET /ping HTTP/1.1\r\nHost: e2e\r\nX-A : 1\r\n\r\n", status: 400, after: confClose},
+		{name: "tab before colon", req: "GET /ping HTTP/1.1\r\nHost: e2e\r\nX-A\t: 1\r\n\r\n", status: 400, after: confClose},
+		{name: "obs-fold with SP", req: "GET /ping HTTP/1.1\r\nHost: e2e\r\nX-A: 1\r\n continued\r\n\r\n", status: 400, after: confClose},
+		{name: "obs-fold with HTAB", req: "GET /ping HTTP/1.1\r\nHost: e2e\r\nX-A: 1\r\n\tcontinued\r\n\r\n", status: 400, after: confClose},
+		{name: "NUL in value", req: "GET /ping HTTP/1.1\r\nHost: e2e\r\nX-A: a\x00b\r\n\r\n", status: 400, after: confClose},
+		{name: "bare CR in value", req: "GET /ping HTTP/1.1\r\nHost: e2e\r\nX-A: a\rb\r\n\r\n", status: 400, after: confClose},
+		{name: "SOH in value", req: "GET /ping HTTP/1.1\r\nHost: e2e\r\nX-A: a\x01b\r\n\r\n", status: 400, after: confClose},
+		{name: "ESC in value", req: "GET /ping HTTP/1.1\r\nHost: e2e\r\nX-A: a\x1bb\r\n\r\n", status: 400, after: confClose},
+		{name: "DEL in value", req: "GET /ping HTTP/1.1\r\nHost: e2e\r\nX-A: a\x7fb\r\n\r\n", status: 400, after: confClose},
+		{name: "non-token byte in name", req: "GET /ping HTTP/1.1\r\nHost: e2e\r\nX(A): 1\r\n\r\n", status: 400, after: confClose},
+		{name: "bare LF after request line", req: "GET /ping HTTP/1.1\nHost: e2e\r\n\r\n", status: 400, after: confClose},
+		{name: "bare LF after a field", req: "GET /ping HTTP/1.1\r\nHost: e2e\nX-A: 1\r\n\r\n", status: 400, after: confClose},
+		{name: "bare LF as the blank line", req: "GET /ping HTTP/1.1\r\nHost: e2e\r\n\n", status: 400, after: confClose},
+		{name: "bare LF everywhere", req: "GET /ping HTTP/1.1\nHost: e2e\n\n", status: 400, after: confClose},
+		{name: "leading empty lines ignored", req: "\r\n\r\nGET /ping HTTP/1.1\r\nHost: e2e\r\n\r\n", status: 200, after: confKeep, check: confBody("pong")},
+		{name: "head over max-header-bytes", req: big, status: 431, after: confClose},
+		{name: "100 fields accepted", req: confFields(100), status: 200, after: confKeep, check: confBody("pong")},
+		{name: "101 fields", req: confFields(101), status: 431, after: confClose},
+		{name: "HTTP/1.1 without Host", req: "GET /ping HTTP/1.1\r\nX-A: 1\r\n\r\n", status: 400, after: confClose},
+		{name: "two Host fields", req: "GET /ping HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", status: 400, after: confClose},
+		{name: "two equal Host fields", req: "GET /ping HTTP/1.1\r\nHost: e2e\r\nHost: e2e\r\n\r\n", status: 400, after: confClose},
+		{name: "HTTP/1.0 without Host", req: "GET /ping HTTP/1.0\r\n\r\n", status: 200, after: confEOF, check: confBody("pong")},
+		{name: "HTTP/1.0 keep-alive without Host", req: "GET /ping HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", status: 200, after: confKeep, check: confBody("pong")},
 	})
 }
 
 // TestE2EConfContentLength: Content-Length syntax and repeats.
 func TestE2EConfContentLength(t *testing.T) {
 	w := "POST /write HTTP/1.1\r\nHost: e2e\r\n"
-	cases := []e2eConfCase{}
+	cases := []confCase{}
 	for _, v := range []string{"abc", "+5", "-1", "5 5", "5, 5", "0x5", "5.0", ""} {
-		cases = append(cases, e2eConfCase{
+		cases = append(cases, confCase{
 			name: fmt.Sprintf("Content-Length %q", v), req: w + "Content-Length: " + v + "\r\n\r\nhello",
-			status: 400, after: e2eConfClose,
+			status: 400, after: confClose,
 		})
 	}
 	cases = append(cases,
-		e2eConfCase{name: "repeated, different values", req: w + "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", status: 400, after: e2eConfClose},
-		e2eConfCase{name: "repeated, same value", req: w + "Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello", status: 200, after: e2eConfKeep, check: e2eConfBody("hello")},
-		e2eConfCase{name: "GET with a 10-byte body", req: "GET /ping HTTP/1.1\r\nHost: e2e\r\nContent-Length: 10\r\n\r\n0123456789", status: 200, after: e2eConfKeep, check: e2eConfBody("pong")},
-		e2eConfCase{name: "leading zeros", req: w + "Content-Length: 005\r\n\r\nzeros", status: 200, after: e2eConfKeep, check: e2eConfBody("zeros")},
+		confCase{name: "repeated, different values", req: w + "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", status: 400, after: confClose},
+		confCase{name: "repeated, same value", req: w + "Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello", status: 200, after: confKeep, check: confBody("hello")},
+		confCase{name: "GET with a 10-byte body", req: "GET /ping HTTP/1.1\r\nHost: e2e\r\nContent-Length: 10\r\n\r\n0123456789", status: 200, after: confKeep, check: confBody("pong")},
+		confCase{name: "leading zeros", req: w + "Content-Length: 005\r\n\r\nzeros", status: 200, after: confKeep, check: confBody("zeros")},
 	)
-	e2eConfRunTable(t, cases)
+	confRunTable(t, cases)
 }
 
 // TestE2EConfTransferEncoding: codings, TE with CL, HTTP/1.0 with TE, and
@@ -286,29 +286,29 @@ func TestE2EConfContentLength(t *testing.T) {
 func TestE2EConfTransferEncoding(t *testing.T) {
 	w := "POST /write HTTP/1.1\r\nHost: e2e\r\n"
 	body := "5\r\nhello\r\n0\r\n\r\n"
-	e2eConfRunTable(t, []e2eConfCase{
+	confRunTable(t, []confCase{
 		{name: "chunked with extensions and trailers", req: w + "Transfer-Encoding: chunked\r\n\r\n5;ext=1;q=\"a b\"\r\nhello\r\n1\r\n,\r\n6 ; x=y\r\n world\r\n0;last\r\nX-Trailer: 1\r\nX-Other: two\r\n\r\n",
-			status: 200, after: e2eConfKeep, check: e2eConfBody("hello, world")},
+			status: 200, after: confKeep, check: confBody("hello, world")},
 		{name: "chunked, upper-case hex and coding", req: w + "Transfer-Encoding: Chunked\r\n\r\nA\r\n0123456789\r\n0\r\n\r\n",
-			status: 200, after: e2eConfKeep, check: e2eConfBody("0123456789")},
-		{name: "gzip, chunked", req: w + "Transfer-Encoding: gzip, chunked\r\n\r\n" + body, status: 501, after: e2eConfClose},
-		{name: "chunked, gzip", req: w + "Transfer-Encoding: chunked, gzip\r\n\r\n" + body, status: 400, after: e2eConfClose},
-		{name: "chunked twice in two fields", req: w + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n" + body, status: 400, after: e2eConfClose},
-		{name: "chunked twice in one field", req: w + "Transfer-Encoding: chunked, chunked\r\n\r\n" + body, status: 400, after: e2eConfClose},
-		{name: "TE then CL", req: w + "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n" + body, status: 400, after: e2eConfClose},
-		{name: "CL then TE", req: w + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n" + body, status: 400, after: e2eConfClose},
-		{name: "HTTP/1.0 with TE", req: "POST /write HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n" + body, status: 400, after: e2eConfClose},
-		{name: "non-hex chunk size", req: w + "Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", status: 400, after: e2eConfClose},
-		{name: "empty chunk size", req: w + "Transfer-Encoding: chunked\r\n\r\n\r\nhello\r\n0\r\n\r\n", status: 400, after: e2eConfClose},
-		{name: "missing CRLF after chunk data", req: w + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello0\r\n\r\n", status: 400, after: e2eConfClose},
-		{name: "data longer than announced", req: w + "Transfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n", status: 400, after: e2eConfClose},
-		{name: "bare LF after chunk size", req: w + "Transfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n", status: 400, after: e2eConfClose},
-		{name: "bare LF after chunk data", req: w + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\n0\r\n\r\n", status: 400, after: e2eConfClose},
-		{name: "bare LF after last chunk", req: w + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\n\r\n", status: 400, after: e2eConfClose},
-		{name: "NUL in chunk extension", req: w + "Transfer-Encoding: chunked\r\n\r\n5;a\x00b\r\nhello\r\n0\r\n\r\n", status: 400, after: e2eConfClose},
-		{name: "chunk-size line over 4096 bytes (zeros)", req: w + "Transfer-Encoding: chunked\r\n\r\n" + strings.Repeat("0", 5000) + "5\r\nhello\r\n0\r\n\r\n", status: 400, after: e2eConfClose},
-		{name: "chunk-size line over 4096 bytes (extension)", req: w + "Transfer-Encoding: chunked\r\n\r\n5;x=" + strings.Repeat("e", 5000) + "\r\nhello\r\n0\r\n\r\n", status: 400, after: e2eConfClose},
-		{name: "chunked GET then pipelined", req: "GET /ping HTTP/1.1\r\nHost: e2e\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", status: 200, after: e2eConfKeep, check: e2eConfBody("pong")},
+			status: 200, after: confKeep, check: confBody("0123456789")},
+		{name: "gzip, chunked", req: w + "Transfer-Encoding: gzip, chunked\r\n\r\n" + body, status: 501, after: confClose},
+		{name: "chunked, gzip", req: w + "Transfer-Encoding: chunked, gzip\r\n\r\n" + body, status: 400, after: confClose},
+		{name: "chunked twice in two fields", req: w + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n" + body, status: 400, after: confClose},
+		{name: "chunked twice in one field", req: w + "Transfer-Encoding: chunked, chunked\r\n\r\n" + body, status: 400, after: confClose},
+		{name: "TE then CL", req: w + "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n" + body, status: 400, after: confClose},
+		{name: "CL then TE", req: w + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n" + body, status: 400, after: confClose},
+		{name: "HTTP/1.0 with TE", req: "POST /write HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n" + body, status: 400, after: confClose},
+		{name: "non-hex chunk size", req: w + "Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", status: 400, after: confClose},
+		{name: "empty chunk size", req: w + "Transfer-Encoding: chunked\r\n\r\n\r\nhello\r\n0\r\n\r\n", status: 400, after: confClose},
+		{name: "missing CRLF after chunk data", req: w + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello0\r\n\r\n", status: 400, after: confClose},
+		{name: "data longer than announced", req: w + "Transfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n", status: 400, after: confClose},
+		{name: "bare LF after chunk size", req: w + "Transfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n", status: 400, after: confClose},
+		{name: "bare LF after chunk data", req: w + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\n0\r\n\r\n", status: 400, after: confClose},
+		{name: "bare LF after last chunk", req: w + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\n\r\n", status: 400, after: confClose},
+		{name: "NUL in chunk extension", req: w + "Transfer-Encoding: chunked\r\n\r\n5;a\x00b\r\nhello\r\n0\r\n\r\n", status: 400, after: confClose},
+		{name: "chunk-size line over 4096 bytes (zeros)", req: w + "Transfer-Encoding: chunked\r\n\r\n" + strings.Repeat("0", 5000) + "5\r\nhello\r\n0\r\n\r\n", status: 400, after: confClose},
+		{name: "chunk-size line over 4096 bytes (extension)", req: w + "Transfer-Encoding: chunked\r\n\r\n5;x=" + strings.Repeat("e", 5000) + "\r\nhello\r\n0\r\n\r\n", status: 400, after: confClose},
+		{name: "chunked GET then pipelined", req: "GET /ping HTTP/1.1\r\nHost: e2e\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", status: 200, after: confKeep, check: confBody("pong")},
 	})
 }
 
@@ -347,12 +347,12 @@ func TestE2EConfSmuggling(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !e2eConfIsClose(&rawResponse{Header: hdr}) {
+			if !confIsClose(&rawResponse{Header: hdr}) {
 				t.Errorf("the 400 lacks Connection: close: %q", all[:i+4])
 			}
 		})
 	}
-	e2eConfPingFresh(t, s.Addr, "after the smuggling attempts")
+	confPingFresh(t, s.Addr, "after the smuggling attempts")
 	if r := rawDo(t, s.Addr, "GET", "/read"); string(r.Body) != "<empty>" {
 		t.Errorf("a rejected request changed the /write store: %q", r.Body)
 	}
@@ -403,14 +403,14 @@ func TestE2EConfBodyLimits(t *testing.T) {
 	c.Close()
 
 	w := "POST /write HTTP/1.1\r\nHost: e2e\r\n"
-	cases := []e2eConfCase{
-		{name: "CL 5000, head only", req: w + "Content-Length: 5000\r\n\r\n", status: 413, after: e2eConfClose, alone: true},
-		{name: "CL 1025, head only", req: w + "Content-Length: 1025\r\n\r\n", status: 413, after: e2eConfClose, alone: true},
-		{name: "CL huge, head only", req: w + "Content-Length: 99999999999999999999999\r\n\r\n", status: 413, after: e2eConfClose, alone: true},
-		{name: "CL 5000 with Expect: 100-continue", req: w + "Content-Length: 5000\r\nExpect: 100-continue\r\n\r\n", status: 413, after: e2eConfClose, alone: true},
-		{name: "chunk of 0x401 announced", req: w + "Transfer-Encoding: chunked\r\n\r\n401\r\n", status: 413, after: e2eConfClose, alone: true},
-		{name: "chunks crossing the limit", req: w + "Transfer-Encoding: chunked\r\n\r\n200\r\n" + strings.Repeat("x", 512) + "\r\n201\r\n", status: 413, after: e2eConfClose, alone: true},
-		{name: "huge chunk size", req: w + "Transfer-Encoding: chunked\r\n\r\nffffffffffffffffffff\r\n", status: 413, after: e2eConfClose, alone: true},
+	cases := []confCase{
+		{name: "CL 5000, head only", req: w + "Content-Length: 5000\r\n\r\n", status: 413, after: confClose, alone: true},
+		{name: "CL 1025, head only", req: w + "Content-Length: 1025\r\n\r\n", status: 413, after: confClose, alone: true},
+		{name: "CL huge, head only", req: w + "Content-Length: 99999999999999999999999\r\n\r\n", status: 413, after: confClose, alone: true},
+		{name: "CL 5000 with Expect: 100-continue", req: w + "Content-Length: 5000\r\nExpect: 100-continue\r\n\r\n", status: 413, after: confClose, alone: true},
+		{name: "chunk of 0x401 announced", req: w + "Transfer-Encoding: chunked\r\n\r\n401\r\n", status: 413, after: confClose, alone: true},
+		{name: "chunks crossing the limit", req: w + "Transfer-Encoding: chunked\r\n\r\n200\r\n" + strings.Repeat("x", 512) + "\r\n201\r\n", status: 413, after: confClose, alone: true},
+		{name: "huge chunk size", req: w + "Transfer-Encoding: chunked\r\n\r\nffffffffffffffffffff\r\n", status: 413, after: confClose, alone: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -424,13 +424,13 @@ func TestE2EConfBodyLimits(t *testing.T) {
 				if r.Status != 413 && r.Status != 400 {
 					t.Errorf("sent %q: status %d, want 413 or 400", tc.req, r.Status)
 				}
-				if !e2eConfIsClose(r) {
+				if !confIsClose(r) {
 					t.Errorf("sent %q: no Connection: close in %q", tc.req, r.Head)
 				}
-				e2eConfExpectEOF(t, c, tc.name)
+				confExpectEOF(t, c, tc.name)
 				return
 			}
-			e2eConfRunCase(t, s, tc)
+			confRunCase(t, s, tc)
 		})
 	}
 	if r := rawDo(t, s.Addr, "GET", "/read"); string(r.Body) != "keep-me" {
@@ -458,7 +458,7 @@ func TestE2EConfExpect(t *testing.T) {
 		if r.Status != 200 || string(r.Body) != "continue" {
 			t.Fatalf("final response: %d %q", r.Status, r.Body)
 		}
-		if e2eConfIsClose(r) {
+		if confIsClose(r) {
 			t.Errorf("keep-alive lost after 100-continue: %q", r.Head)
 		}
 		// The connection stays usable; the store has the body.
@@ -484,7 +484,7 @@ func TestE2EConfExpect(t *testing.T) {
 		// A client that did not wait: at most one 100, then the final 200.
 		c := staticDial(t, s.Addr)
 		defer c.Close()
-		c.Send("POST /write HTTP/1.1\r\nHost: e2e\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\nxyz" + e2eConfPing)
+		c.Send("POST /write HTTP/1.1\r\nHost: e2e\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\nxyz" + confPing)
 		r := c.Read("POST")
 		if r.Status == 100 {
 			r = c.Read("POST")
@@ -497,10 +497,10 @@ func TestE2EConfExpect(t *testing.T) {
 		}
 	})
 	t.Run("417 for another expectation", func(t *testing.T) {
-		e2eConfRunCase(t, s, e2eConfCase{
+		confRunCase(t, s, confCase{
 			name:   "Expect: something-else",
 			req:    "POST /write HTTP/1.1\r\nHost: e2e\r\nContent-Length: 5\r\nExpect: something-else\r\n\r\n",
-			status: 417, after: e2eConfClose, alone: true,
+			status: 417, after: confClose, alone: true,
 		})
 	})
 	t.Run("HTTP/1.0 gets no 100", func(t *testing.T) {
@@ -518,7 +518,7 @@ func TestE2EConfExpect(t *testing.T) {
 		if r.Status != 200 || string(r.Body) != "ten!" {
 			t.Fatalf("HTTP/1.0 POST with Expect: %d %q (head %q), want 200 ten!", r.Status, r.Body, r.Head)
 		}
-		e2eConfExpectEOF(t, c, "HTTP/1.0")
+		confExpectEOF(t, c, "HTTP/1.0")
 	})
 	if r := rawDo(t, s.Addr, "GET", "/read"); string(r.Body) != "ten!" {
 		t.Errorf("/read at the end: %q", r.Body)

@@ -244,7 +244,7 @@ func TestE2ERobustSlowloris(t *testing.T) {
 			if err == nil && r.Status != 408 {
 				err = fmt.Errorf("status %d, want 408 (head %q)", r.Status, r.Head)
 			}
-			if err == nil && !e2eConfIsClose(r) {
+			if err == nil && !confIsClose(r) {
 				err = fmt.Errorf("408 without Connection: close: %q", r.Head)
 			}
 			if err == nil {
@@ -461,7 +461,7 @@ func TestE2ERobustDescriptorExhaustion(t *testing.T) {
 					case err == nil && r.Status == 200 && string(r.Body) == "pong":
 						ok200.Add(1)
 					case err == nil && r.Status == 503:
-						if r.Header.Get("Retry-After") == "" || !e2eConfIsClose(r) {
+						if r.Header.Get("Retry-After") == "" || !confIsClose(r) {
 							others <- fmt.Sprintf("503 without Retry-After and Connection: close: %q", r.Head)
 							return
 						}
@@ -584,8 +584,8 @@ func TestE2ERobustIdleTimeout(t *testing.T) {
 	silent := staticDial(t, s.Addr)
 	silentAt := time.Now()
 	ka := staticDial(t, s.Addr)
-	ka.Send(e2eConfPing)
-	if r := ka.Read("GET"); r.Status != 200 || string(r.Body) != "pong" || e2eConfIsClose(r) {
+	ka.Send(confPing)
+	if r := ka.Read("GET"); r.Status != 200 || string(r.Body) != "pong" || confIsClose(r) {
 		t.Fatalf("keep-alive /ping: %d %q %q", r.Status, r.Body, r.Head)
 	}
 	kaAt := time.Now()
@@ -620,7 +620,7 @@ func TestE2ERobustMaxConns(t *testing.T) {
 	var five []*staticConn
 	for i := 0; i < 5; i++ {
 		c := staticDial(t, s.Addr)
-		c.Send(e2eConfPing)
+		c.Send(confPing)
 		if r := c.Read("GET"); r.Status != 200 || string(r.Body) != "pong" {
 			t.Fatalf("connection %d of 5: %d %q", i+1, r.Status, r.Body)
 		}
@@ -640,7 +640,7 @@ func TestE2ERobustMaxConns(t *testing.T) {
 			t.Errorf("Retry-After %q is neither seconds nor a date", ra)
 		}
 	}
-	if !e2eConfIsClose(r) {
+	if !confIsClose(r) {
 		t.Errorf("503 without Connection: close: %q", r.Head)
 	}
 	if err := expectEOF(sixth.c, sixth.br, true); err != nil {
@@ -650,7 +650,7 @@ func TestE2ERobustMaxConns(t *testing.T) {
 
 	// The five still work.
 	for i, c := range five {
-		c.Send(e2eConfPing)
+		c.Send(confPing)
 		if r := c.Read("GET"); r.Status != 200 || string(r.Body) != "pong" {
 			t.Fatalf("connection %d of 5 after the refusal: %d %q", i+1, r.Status, r.Body)
 		}
@@ -662,7 +662,7 @@ func TestE2ERobustMaxConns(t *testing.T) {
 	served := false
 	for until := time.Now().Add(2 * time.Second); time.Now().Before(until) && !served; {
 		c := staticDial(t, s.Addr)
-		c.Send(e2eConfPing)
+		c.Send(confPing)
 		r := c.Read("GET")
 		switch r.Status {
 		case 200:
@@ -718,12 +718,12 @@ func TestE2ERobustMaxRequests(t *testing.T) {
 	t.Run("sequential", func(t *testing.T) {
 		c := staticDial(t, s.Addr)
 		for i := 1; i <= 3; i++ {
-			c.Send(e2eConfPing)
+			c.Send(confPing)
 			r := c.Read("GET")
 			if r.Status != 200 || string(r.Body) != "pong" {
 				t.Fatalf("request %d: %d %q", i, r.Status, r.Body)
 			}
-			if got := e2eConfIsClose(r); got != (i == 3) {
+			if got := confIsClose(r); got != (i == 3) {
 				t.Fatalf("request %d: Connection: close is %v, want %v: %q", i, got, i == 3, r.Head)
 			}
 		}
@@ -733,13 +733,13 @@ func TestE2ERobustMaxRequests(t *testing.T) {
 	})
 	t.Run("pipelined", func(t *testing.T) {
 		c := staticDial(t, s.Addr)
-		c.Send(strings.Repeat(e2eConfPing, 4))
+		c.Send(strings.Repeat(confPing, 4))
 		for i := 1; i <= 3; i++ {
 			r := c.Read("GET")
 			if r.Status != 200 || string(r.Body) != "pong" {
 				t.Fatalf("response %d: %d %q", i, r.Status, r.Body)
 			}
-			if got := e2eConfIsClose(r); got != (i == 3) {
+			if got := confIsClose(r); got != (i == 3) {
 				t.Fatalf("response %d: Connection: close is %v, want %v: %q", i, got, i == 3, r.Head)
 			}
 		}
@@ -765,7 +765,7 @@ func TestE2ERobustHeaderBodyTimeout(t *testing.T) {
 		if r.Status != 408 {
 			t.Fatalf("status %d, want 408: %q", r.Status, r.Head)
 		}
-		if !e2eConfIsClose(r) {
+		if !confIsClose(r) {
 			t.Errorf("408 without Connection: close: %q", r.Head)
 		}
 		if err := expectEOF(c.c, c.br, true); err != nil {

@@ -1,7 +1,7 @@
 package reactor
 
 // The socket system calls the reactor makes, apart from reads, writes and
-// sendfile on connections (transport.go) and epoll (poller_linux.go).
+// sendfile on connections (transport.go) and epoll (poller.go).
 
 import (
 	"fmt"
