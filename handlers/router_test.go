@@ -47,7 +47,7 @@ func run(t testing.TB, rt *Router, raw string) protocol.Batch {
 	}
 	req.Err = status
 	var b protocol.Batch
-	workers.Serve(rt, rt.enc, []protocol.Request{req}, &b) // rejected requests never reach the router
+	workers.Serve(rt, rt.enc, nil, []protocol.Request{req}, &b) // rejected requests never reach the router
 	if len(b.Items) != 1 {
 		t.Fatalf("%q: %d items for one request", raw, len(b.Items))
 	}

@@ -21,6 +21,7 @@ type statsJSON struct {
 	TimedOut     uint64             `json:"timed_out"`
 	Refused      uint64             `json:"refused"`
 	AcceptPaused uint64             `json:"accept_paused"`
+	FileErrors   uint64             `json:"file_errors"`
 	Pool         workers.PoolStats  `json:"pool"`
 	TLS          *stats.TLSSnapshot `json:"tls,omitempty"` // only with an HTTPS listener
 }
@@ -40,6 +41,7 @@ func (rt *Router) stats(req *protocol.Request, out *protocol.Batch) {
 			TimedOut:     rt.cfg.Stats.TimedOut.Load(),
 			Refused:      rt.cfg.Stats.Refused.Load(),
 			AcceptPaused: rt.cfg.Stats.AcceptPaused.Load(),
+			FileErrors:   rt.cfg.Stats.FileErrors.Load(),
 			Pool:         ps,
 			TLS:          rt.tlsStats(),
 		})

@@ -18,6 +18,10 @@ type FileSegment struct {
 	Fd  int
 	Off int64
 	Len int64
+
+	// Ready is how many bytes from Off a worker has made sure are in the
+	// page cache; the reactor sends no further before it knows more are.
+	Ready int64
 }
 
 // Item is one encoded response of a batch. When HasFile is set the item owns

@@ -12,9 +12,9 @@ import (
 // timeouts (timeouts.go) and epoll interest (interest below) follow from it.
 //
 //	handshake ─▶ reading ─▶ queued ─▶ writing ─▶ reading ...
-//	                 │  ▲       ▲         │
-//	                 ▼  │       │         ▼
-//	              stalled ──────┘     lingering ─▶ closed
+//	                 │  ▲       ▲        │  ▲
+//	                 ▼  │       │        ▼  │
+//	              stalled ──────┘     fetching      writing ─▶ lingering ─▶ closed
 type state uint8
 
 const (
@@ -24,6 +24,7 @@ const (
 	stateStalled                // its job waits for room in the pool's queue
 	stateQueued                 // its job is in the pool (or served inline, not yet written)
 	stateWriting                // its job is back and its responses are going out
+	stateFetching               // a worker is bringing the next window of its file into memory
 	stateLingering              // write side shut; input drained until EOF or timeout
 )
 
@@ -33,10 +34,11 @@ const (
 type step uint8
 
 const (
-	stepOn      step = iota // go on (waiting for input or a worker, if anything)
-	stepBlocked             // the socket is full: c.blocked is set, EPOLLOUT resumes it
-	stepClose               // close now: the exchange is over
-	stepAbort               // close now, counting the response cut short
+	stepOn       step = iota // go on (waiting for input or a worker, if anything)
+	stepBlocked              // the socket is full: c.blocked is set, EPOLLOUT resumes it
+	stepFetching             // a worker reads the file's next window in; its completion resumes it
+	stepClose                // close now: the exchange is over
+	stepAbort                // close now, counting the response cut short
 )
 
 // conn is one client connection. Only the reactor goroutine touches it.
@@ -85,7 +87,7 @@ func (c *conn) interest() uint32 {
 	switch c.state {
 	case stateLingering:
 		ev = unix.EPOLLIN
-	case stateHandshake, stateReading, stateQueued, stateWriting:
+	case stateHandshake, stateReading, stateQueued, stateWriting, stateFetching:
 		if !c.peerEOF && !c.full && !c.last {
 			ev = unix.EPOLLIN
 		}

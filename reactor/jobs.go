@@ -1,6 +1,8 @@
 package reactor
 
 import (
+	"log/slog"
+
 	"http_server/protocol"
 	"http_server/workers"
 )
@@ -28,7 +30,16 @@ type job struct {
 	cur      int   // first item not yet completely written
 	fileSent int64 // bytes of items[cur]'s file sent
 
-	run func() // the pool task, bound once so submitting allocates nothing
+	// The next window of items[cur]'s file, which a worker reads in while
+	// the connection waits (stateFetching).
+	fetching bool
+	fetchOff int64
+	fetchLen int64
+	fetchErr error
+
+	run      func() // the pool task that serves the requests, bound once so submitting allocates nothing
+	fetchRun func() // the pool task that reads a window in
+	task     func() // the one of them this job is out for
 }
 
 // next returns a reset request slot at the end of the batch.
@@ -41,7 +52,7 @@ func (j *job) next() *protocol.Request {
 
 // serve answers the job's requests; on a worker, or inline without a pool.
 func (j *job) serve() {
-	workers.Serve(j.r.handler, j.r.enc, j.reqs[:j.n], &j.out)
+	workers.Serve(j.r.handler, j.r.enc, j.r.pages, j.reqs[:j.n], &j.out)
 }
 
 // reset closes every file the job still owns and clears it for reuse.
@@ -55,6 +66,14 @@ func (j *job) reset() {
 	}
 	j.id, j.n, j.consumed = 0, 0, 0
 	j.pos, j.cur, j.fileSent = 0, 0, 0
+	j.fetching, j.fetchErr = false, nil
+}
+
+// fetch reads the window the reactor asked for into the page cache; on a
+// worker, or inline without a pool.
+func (j *job) fetch() {
+	f := &j.out.Items[j.cur].File
+	j.fetchErr = j.r.pages.Fetch(f.Fd, j.fetchOff, j.fetchLen)
 }
 
 // newJob takes a recycled job (or makes one) for connection c.
@@ -68,6 +87,10 @@ func (r *Reactor) newJob(c *conn) *job {
 		j.run = func() {
 			workers.GrowStack()
 			j.serve()
+			r.done.push(j)
+		}
+		j.fetchRun = func() {
+			j.fetch()
 			r.done.push(j)
 		}
 	}
@@ -87,13 +110,34 @@ func (r *Reactor) recycle(j *job) {
 // dispatch hands j to the pool without blocking. When the pool's queue is
 // full the connection stops reading and waits its turn: nothing is dropped.
 func (r *Reactor) dispatch(c *conn, j *job) {
-	c.job, c.state = j, stateQueued
+	c.job, c.state, j.task = j, stateQueued, j.run
 	if r.pool == nil || (j.n == 1 && j.reqs[0].Err != 0) {
 		j.serve() // no pool, or only an error to encode: no blocking work
 		r.inline = append(r.inline, j)
 		return
 	}
-	if r.pool.TrySubmit(j.run) {
+	r.submit(c, j)
+}
+
+// fetchWindow sends a worker to read the next n bytes of the file being
+// sent into memory; the connection waits for it as for any job, and the
+// reactor serves everyone else meanwhile.
+func (r *Reactor) fetchWindow(c *conn, j *job, n int64) step {
+	it := &j.out.Items[j.cur]
+	j.fetching, j.fetchOff, j.fetchLen, j.fetchErr = true, it.File.Off+j.fileSent, n, nil
+	c.state, j.task = stateFetching, j.fetchRun
+	if r.pool == nil {
+		j.fetch() // no pool: the loop itself waits, as --workers 0 means
+		r.inline = append(r.inline, j)
+		return stepFetching
+	}
+	r.submit(c, j)
+	return stepFetching
+}
+
+// submit puts j.task in the pool, or queues the connection for a retry.
+func (r *Reactor) submit(c *conn, j *job) {
+	if r.pool.TrySubmit(j.task) {
 		r.inflight++
 		return
 	}
@@ -110,12 +154,15 @@ func (r *Reactor) retryStalled() {
 			r.stalled = r.stalled[1:]
 			continue
 		}
-		if !r.pool.TrySubmit(c.job.run) {
+		if !r.pool.TrySubmit(c.job.task) {
 			return
 		}
 		r.inflight++
 		r.stalled = r.stalled[1:]
 		c.state = stateQueued
+		if c.job.fetching {
+			c.state = stateFetching
+		}
 		r.updateInterest(c) // reading resumes while the job runs
 	}
 	if cap(r.stalled) > 1024 && len(r.stalled) == 0 {
@@ -156,7 +203,26 @@ func (r *Reactor) finish(j *job) {
 		return
 	}
 	c.state = stateWriting
-	c.start += j.consumed
 	c.lastWrite = r.now() // the write-stall clock starts with the output
+	if j.fetching {
+		r.after(c, r.fetched(c, j))
+		return
+	}
+	c.start += j.consumed
 	r.after(c, r.flush(c))
+}
+
+// fetched goes on with a download whose next window a worker read in. A
+// disk that failed cuts the connection: its Content-Length is out, so the
+// client must see the response end short.
+func (r *Reactor) fetched(c *conn, j *job) step {
+	j.fetching = false
+	if j.fetchErr != nil {
+		r.stats.FileErrors.Add(1)
+		slog.Warn("reading a file being sent failed; the connection is cut", "err", j.fetchErr)
+		return stepAbort
+	}
+	f := &j.out.Items[j.cur].File
+	f.Ready = j.fileSent + j.fetchLen
+	return r.flush(c)
 }

@@ -46,7 +46,8 @@ type Options struct {
 	ListenFd int // an already listening socket to adopt (systemd socket activation); 0: listen on Addr:Port
 
 	Handler workers.Handler
-	Pool    Submitter // nil: handlers run inline on the reactor
+	Pages   workers.Pages // whether a file's pages are in memory, and how a worker reads them in (nil: the page cache)
+	Pool    Submitter     // nil: handlers run inline on the reactor
 	Parser  protocol.Parser
 	Encoder *protocol.Encoder
 	Stats   *stats.Counters
@@ -90,6 +91,7 @@ const (
 type Reactor struct {
 	opts     Options
 	handler  workers.Handler
+	pages    workers.Pages
 	pool     Submitter
 	parser   protocol.Parser
 	enc      *protocol.Encoder
@@ -136,7 +138,7 @@ func New(o Options) (*Reactor, error) {
 	}
 	r := &Reactor{
 		opts: o, handler: o.Handler, pool: o.Pool, parser: o.Parser, enc: o.Encoder,
-		stats: o.Stats, access: o.AccessLog, epoch: time.Now(),
+		stats: o.Stats, access: o.AccessLog, epoch: time.Now(), pages: o.Pages,
 		// Room for a head and a body; a chunked body's framing gets twice
 		// the body limit plus a margin before it counts as too large.
 		maxBuf:   o.Parser.Limits.MaxHeaderBytes + 2*int(o.MaxBody) + 4096,
@@ -172,6 +174,9 @@ func New(o Options) (*Reactor, error) {
 }
 
 func setDefaults(o *Options) {
+	if o.Pages == nil {
+		o.Pages = workers.PageCache{}
+	}
 	if o.Backlog <= 0 {
 		o.Backlog = 4096
 	}

@@ -95,7 +95,7 @@ func (r *Reactor) deadline(c *conn) int64 {
 		return c.idleSince + int64(r.tls.timeout) + int64(time.Second)
 	case stateStalled:
 		return c.stalledSince + int64(o.QueueTimeout)
-	case stateQueued:
+	case stateQueued, stateFetching:
 		return 0 // a worker has it; the pool is not subject to client timeouts
 	}
 	if c.blocked { // writing, or TLS records that no job owns
@@ -121,6 +121,8 @@ func (r *Reactor) deadline(c *conn) int64 {
 func (r *Reactor) timeout(c *conn) step {
 	r.stats.TimedOut.Add(1)
 	switch {
+	case c.state == stateStalled && c.job.fetching:
+		return stepAbort // mid-download: its head is out, so no error can follow
 	case c.state == stateStalled:
 		// Waited too long for room in the pool: 503, and the client may
 		// retry. Its job never ran, so nothing of it reached a worker.

@@ -48,7 +48,16 @@ func (r *Reactor) flush(c *conn) step {
 			if budget <= 0 {
 				return r.block(c) // level-triggered: we come back next turn
 			}
-			chunk := min(it.File.Len-j.fileSent, sendfileChunk, budget)
+			if j.fileSent >= it.File.Ready {
+				// The next window: sent only once its pages are in memory,
+				// so sendfile (or a TLS slice's pread) never waits for the disk.
+				n := min(it.File.Len-j.fileSent, workers.Window)
+				if !r.pages.Resident(it.File.Fd, it.File.Off+j.fileSent, n) {
+					return r.fetchWindow(c, j, n)
+				}
+				it.File.Ready = j.fileSent + n
+			}
+			chunk := min(it.File.Len-j.fileSent, sendfileChunk, budget, it.File.Ready-j.fileSent)
 			n, s := r.sendFile(c, &it.File, it.File.Off+j.fileSent, int(chunk))
 			j.fileSent += int64(n)
 			budget -= int64(n)
@@ -121,7 +130,7 @@ func (r *Reactor) finishConn(c *conn) step {
 func (r *Reactor) after(c *conn, s step) {
 	switch s {
 	case stepAbort:
-		if c.state == stateWriting {
+		if c.job != nil && (c.state == stateWriting || c.job.fetching) {
 			r.recordPartial(c, c.job)
 		}
 		r.closeConn(c)
@@ -149,7 +158,7 @@ func (r *Reactor) closeConn(c *conn) {
 	r.poll.del(c.fd)
 	unix.Close(c.fd)
 	closeTransport(c)
-	inPool := c.state == stateQueued
+	inPool := c.state == stateQueued || c.state == stateFetching
 	if c.job != nil && !inPool {
 		r.recycle(c.job)
 	}

@@ -31,6 +31,7 @@ type Counters struct {
 	TimedOut     atomic.Uint64 // connections closed by a timeout
 	Refused      atomic.Uint64 // connections turned away over the connection cap
 	AcceptPaused atomic.Uint64 // times accepting paused for lack of descriptors
+	FileErrors   atomic.Uint64 // responses cut because reading their file failed
 
 	TLS TLSCounters
 }

@@ -2,6 +2,7 @@ package workers
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 
 	"http_server/protocol"
@@ -22,10 +23,11 @@ type Handler interface {
 
 // Serve answers reqs in order into out, and stops after a response that
 // closes the connection. It runs on a worker, or inline on the reactor when
-// there is no pool. It never touches a socket.
-func Serve(h Handler, enc *protocol.Encoder, reqs []protocol.Request, out *protocol.Batch) {
+// there is no pool. It never touches a socket. A file's first window is
+// brought into memory here, so the reactor's sendfile does not wait for it.
+func Serve(h Handler, enc *protocol.Encoder, pages Pages, reqs []protocol.Request, out *protocol.Batch) {
 	for i := range reqs {
-		if !serveOne(h, enc, &reqs[i], out) {
+		if !serveOne(h, enc, pages, &reqs[i], out) {
 			break
 		}
 	}
@@ -34,7 +36,7 @@ func Serve(h Handler, enc *protocol.Encoder, reqs []protocol.Request, out *proto
 // serveOne answers one request and reports whether the connection stays open.
 // A panicking handler costs its client a 500 and a closed connection, never
 // the server or the connection's place in the reactor.
-func serveOne(h Handler, enc *protocol.Encoder, req *protocol.Request, out *protocol.Batch) (more bool) {
+func serveOne(h Handler, enc *protocol.Encoder, pages Pages, req *protocol.Request, out *protocol.Batch) (more bool) {
 	if req.Err != 0 {
 		// An error the reactor found (bad framing, a body too large): the
 		// protocol encodes it, no route is involved, and the connection closes.
@@ -55,7 +57,51 @@ func serveOne(h Handler, enc *protocol.Encoder, req *protocol.Request, out *prot
 	if len(out.Items) != before+1 {
 		panic(fmt.Sprintf("handler produced %d responses for one request", len(out.Items)-before))
 	}
+	if err := loadFile(out, &out.Items[before], pages); err != nil {
+		// Nothing of the response has left: the client gets a 500 rather
+		// than a body cut short.
+		slog.Error("reading a file to send", "err", err, "path", string(req.Path))
+		truncate(out, before)
+		enc.Encode(out, req, &protocol.Reply{Status: 500, ContentType: "text/plain; charset=utf-8",
+			Body: protocol.ErrorBody(500), Close: true})
+		return false
+	}
 	return !out.Items[before].Close
+}
+
+// loadFile makes the start of a response's file resident. A small file is
+// read into the response itself, so it leaves with its head in one write;
+// of a larger one the first window is probed and, where it is not in the
+// page cache, read in. it is the last item of out.
+func loadFile(out *protocol.Batch, it *protocol.Item, pages Pages) error {
+	f := &it.File
+	if pages == nil || !it.HasFile || f.Len == 0 {
+		return nil // nil pages: the caller sends files as they are (tests of the routes)
+	}
+	if f.Len <= SmallFile {
+		start := len(out.Buf)
+		out.Buf = append(out.Buf, make([]byte, f.Len)...)
+		for got := int64(0); got < f.Len; {
+			n, err := unix.Pread(f.Fd, out.Buf[start+int(got):], f.Off+got)
+			switch {
+			case err == unix.EINTR:
+				continue
+			case err != nil:
+				return err
+			case n == 0:
+				return io.ErrUnexpectedEOF // the file shrank since its size was read
+			}
+			got += int64(n)
+		}
+		it.Body = protocol.Span{Start: start, End: len(out.Buf)}
+		CloseFile(it)
+		return nil
+	}
+	f.Ready = min(f.Len, Window)
+	if pages.Resident(f.Fd, f.Off, f.Ready) {
+		return nil
+	}
+	return pages.Fetch(f.Fd, f.Off, f.Ready)
 }
 
 // truncate drops the items from i on, closing the files they own.

@@ -1,0 +1,85 @@
+package workers
+
+import (
+	"io"
+	"sync"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// The reactor sends files with sendfile, which waits for the disk when the
+// pages are not in memory. So a file goes out a window at a time, and
+// before a window is sent its pages are known to be in the page cache:
+// probed with cachestat (cheap, never waits), and where they are not,
+// read in by a worker. Reading blocks the worker, never the reactor.
+
+// Window is how much of a file is made resident ahead of the reactor at a
+// time: the read-ahead a download holds in the page cache beyond what it
+// has sent, so sixteen cold downloads pin at most 32 MiB of it.
+const Window = 2 << 20
+
+// SmallFile is the size up to which a file's bytes are read by the worker
+// into the response itself: one write then sends head and body, and no
+// probe is needed.
+const SmallFile = 16 << 10
+
+// Pages is how the reactor learns whether a window is in memory and how a
+// worker brings it in. Tests replace it to hold a read back or fail it.
+type Pages interface {
+	// Resident reports whether [off, off+n) of fd is in the page cache. It
+	// never waits for the disk; where the kernel cannot tell, false.
+	Resident(fd int, off, n int64) bool
+	// Fetch reads [off, off+n) of fd so that its pages are in the page
+	// cache. It blocks: workers only. A file that ends early is
+	// io.ErrUnexpectedEOF; a failing disk is its error (EIO).
+	Fetch(fd int, off, n int64) error
+}
+
+// PageCache is Pages over the kernel's page cache.
+type PageCache struct{}
+
+// cachestatRange and cachestatResult are the kernel's struct cachestat_range
+// and struct cachestat (Linux 6.5).
+type cachestatRange struct{ off, len uint64 }
+type cachestatResult struct{ cache, dirty, writeback, evicted, recentlyEvicted uint64 }
+
+var pageSize = int64(unix.Getpagesize())
+
+// Resident asks cachestat how many pages of the range are cached.
+func (PageCache) Resident(fd int, off, n int64) bool {
+	if n <= 0 {
+		return true
+	}
+	first := off / pageSize
+	pages := (off+n+pageSize-1)/pageSize - first
+	r := cachestatRange{off: uint64(first * pageSize), len: uint64(pages * pageSize)}
+	var cs cachestatResult
+	_, _, errno := unix.Syscall6(unix.SYS_CACHESTAT, uintptr(fd), uintptr(unsafe.Pointer(&r)),
+		uintptr(unsafe.Pointer(&cs)), 0, 0, 0)
+	return errno == 0 && int64(cs.cache) >= pages
+}
+
+// fetchBuf is where Fetch's reads land; their bytes are not used.
+var fetchBuf = sync.Pool{New: func() any { b := make([]byte, 128<<10); return &b }}
+
+// Fetch reads the range through a small buffer.
+func (PageCache) Fetch(fd int, off, n int64) error {
+	bp := fetchBuf.Get().(*[]byte)
+	defer fetchBuf.Put(bp)
+	buf := *bp
+	for n > 0 {
+		k, err := unix.Pread(fd, buf[:min(int64(len(buf)), n)], off)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return err
+		case k == 0:
+			return io.ErrUnexpectedEOF
+		}
+		off += int64(k)
+		n -= int64(k)
+	}
+	return nil
+}
