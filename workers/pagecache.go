@@ -63,8 +63,17 @@ func (PageCache) Resident(fd int, off, n int64) bool {
 // fetchBuf is where Fetch's reads land; their bytes are not used.
 var fetchBuf = sync.Pool{New: func() any { b := make([]byte, 128<<10); return &b }}
 
-// Fetch reads the range through a small buffer.
+// NoReadahead turns the kernel's own read-ahead off for an open file: it
+// would put pages in the page cache that are still being read from the
+// disk, which cachestat counts as cached and sendfile then waits for. The
+// windows Fetch reads in are the read-ahead instead.
+func NoReadahead(fd int) { _ = unix.Fadvise(fd, 0, 0, unix.FADV_RANDOM) }
+
+// Fetch starts the disk reads for the whole range at once (readahead(2)),
+// then reads it through a small buffer, which waits for those reads and
+// reports their errors.
 func (PageCache) Fetch(fd int, off, n int64) error {
+	_, _, _ = unix.Syscall(unix.SYS_READAHEAD, uintptr(fd), uintptr(off), uintptr(n))
 	bp := fetchBuf.Get().(*[]byte)
 	defer fetchBuf.Put(bp)
 	buf := *bp

@@ -10,6 +10,7 @@ import (
 // Pool is a bounded pond pool with a submit that never blocks.
 type Pool struct {
 	p     pond.Pool
+	reads pond.Pool // the lane for reading file windows in: at most half the workers
 	size  int
 	queue int
 }
@@ -18,18 +19,25 @@ type Pool struct {
 // queue waiting tasks. Without WithNonBlocking a full queue would block the
 // caller, and the caller is the reactor.
 func NewPool(size, queue int) *Pool {
-	return &Pool{
-		p:    pond.NewPool(size, pond.WithQueueSize(queue), pond.WithNonBlocking(true)),
-		size: size, queue: queue,
-	}
+	p := pond.NewPool(size, pond.WithQueueSize(queue), pond.WithNonBlocking(true))
+	// Downloads from a slow disk would otherwise take every worker, and a
+	// request as light as /ping would queue behind their reads.
+	return &Pool{p: p, reads: p.NewSubpool(max(1, size/2)), size: size, queue: queue}
 }
 
 // TrySubmit queues task, or reports false at once when the queue is full.
 // pool.Go skips the future that Submit would allocate for every task.
 func (p *Pool) TrySubmit(task func()) bool { return p.p.Go(task) == nil }
 
+// TrySubmitRead queues a task that reads a file window in, in the lane
+// that leaves the other half of the workers to requests.
+func (p *Pool) TrySubmitRead(task func()) bool { return p.reads.Go(task) == nil }
+
 // Stop waits for the queued and running tasks to finish.
-func (p *Pool) Stop() { p.p.StopAndWait() }
+func (p *Pool) Stop() {
+	p.reads.StopAndWait()
+	p.p.StopAndWait()
+}
 
 // PoolStats are the pool's figures for /stats.
 type PoolStats struct {

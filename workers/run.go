@@ -69,10 +69,10 @@ func serveOne(h Handler, enc *protocol.Encoder, pages Pages, req *protocol.Reque
 	return !out.Items[before].Close
 }
 
-// loadFile makes the start of a response's file resident. A small file is
-// read into the response itself, so it leaves with its head in one write;
-// of a larger one the first window is probed and, where it is not in the
-// page cache, read in. it is the last item of out.
+// loadFile readies a response's file. A small file is read into the
+// response itself, so it leaves with its head in one write; of a larger
+// one the first window is probed, so that a cached file costs the reactor
+// no probe of its own. it is the last item of out.
 func loadFile(out *protocol.Batch, it *protocol.Item, pages Pages) error {
 	f := &it.File
 	if pages == nil || !it.HasFile || f.Len == 0 {
@@ -97,11 +97,13 @@ func loadFile(out *protocol.Batch, it *protocol.Item, pages Pages) error {
 		CloseFile(it)
 		return nil
 	}
-	f.Ready = min(f.Len, Window)
-	if pages.Resident(f.Fd, f.Off, f.Ready) {
-		return nil
+	NoReadahead(f.Fd)
+	if window := min(f.Len, Window); pages.Resident(f.Fd, f.Off, window) {
+		f.Ready = window
 	}
-	return pages.Fetch(f.Fd, f.Off, f.Ready)
+	// Otherwise the reactor sends a worker of the read lane for it, so a
+	// cold download does not hold a request worker for its disk reads.
+	return nil
 }
 
 // truncate drops the items from i on, closing the files they own.
