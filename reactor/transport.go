@@ -122,6 +122,7 @@ func (r *Reactor) sendFile(c *conn, f *protocol.FileSegment, off int64, n int) (
 			return 0, stepOn
 		}
 		if err != nil || got <= 0 {
+			r.stats.FileErrors.Add(1)
 			return 0, stepAbort
 		}
 		if _, err := c.tls.tc.Write(r.tls.buf[:got]); err != nil {
@@ -138,8 +139,11 @@ func (r *Reactor) sendFile(c *conn, f *protocol.FileSegment, off int64, n int) (
 		return max(sent, 0), r.block(c)
 	case err == unix.EINTR:
 		return max(sent, 0), stepOn
-	case err != nil || sent == 0:
+	case err == nil && sent == 0, err == unix.EIO:
+		r.stats.FileErrors.Add(1) // the file shrank, or the disk failed
 		return 0, stepAbort
+	case err != nil:
+		return 0, stepAbort // the client went away
 	}
 	return sent, stepOn
 }

@@ -10,7 +10,7 @@ import (
 // Pool is a bounded pond pool with a submit that never blocks.
 type Pool struct {
 	p     pond.Pool
-	reads pond.Pool // the lane for reading file windows in: at most half the workers
+	reads pond.Pool // the lane for reading file windows in: half the workers (the one, with a pool of one)
 	size  int
 	queue int
 }
