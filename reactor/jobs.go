@@ -137,13 +137,21 @@ func (r *Reactor) fetchWindow(c *conn, j *job, n int64) step {
 
 // submit puts j.task in the pool, or queues the connection for a retry.
 func (r *Reactor) submit(c *conn, j *job) {
-	if r.pool.TrySubmit(j.task) {
+	if r.trySubmit(j) {
 		r.inflight++
 		return
 	}
 	r.stats.QueueFull.Add(1)
 	c.state, c.stalledSince = stateStalled, r.now()
 	r.stalled = append(r.stalled, c.id())
+}
+
+// trySubmit hands j's task to the pool: a window read in its own lane.
+func (r *Reactor) trySubmit(j *job) bool {
+	if j.fetching {
+		return r.pool.TrySubmitRead(j.task)
+	}
+	return r.pool.TrySubmit(j.task)
 }
 
 // retryStalled resubmits waiting jobs, oldest first, until the pool refuses.
@@ -154,7 +162,7 @@ func (r *Reactor) retryStalled() {
 			r.stalled = r.stalled[1:]
 			continue
 		}
-		if !r.pool.TrySubmit(c.job.task) {
+		if !r.trySubmit(c.job) {
 			return
 		}
 		r.inflight++

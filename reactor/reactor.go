@@ -33,9 +33,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Submitter is the worker pool as the reactor sees it: a submit that never blocks.
+// Submitter is the worker pool as the reactor sees it: submits that never
+// block, for requests and, in a lane of their own, for reading file
+// windows in.
 type Submitter interface {
 	TrySubmit(task func()) bool
+	TrySubmitRead(task func()) bool
 }
 
 // Options configure a Reactor. Zero durations take the defaults below.

@@ -1,0 +1,50 @@
+package workers
+
+import (
+	"crypto/rand"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// Fetch brings an evicted range into the page cache, after which Resident
+// says so; a range past the end of the file is an unexpected EOF.
+func TestPageCacheFetch(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "f")
+	data := make([]byte, 3<<20)
+	rand.Read(data)
+	if err := os.WriteFile(name, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fd := int(f.Fd())
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	_ = unix.Fadvise(fd, 0, 0, unix.FADV_DONTNEED)
+	var pc PageCache
+	evicted := !pc.Resident(fd, 1<<20, 1<<20)
+	if err := pc.Fetch(fd, 1<<20, 1<<20); err != nil {
+		t.Fatalf("Fetch: %v", err)
+	}
+	if !pc.Resident(fd, 1<<20, 1<<20) {
+		t.Fatalf("after Fetch the range is not resident (evicted before: %v)", evicted)
+	}
+	if !evicted {
+		t.Logf("the file system kept the pages cached: eviction not exercised")
+	}
+	if err := pc.Fetch(fd, int64(len(data))-100, 4096); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("Fetch past the end: %v, want io.ErrUnexpectedEOF", err)
+	}
+	if !pc.Resident(fd, 0, 0) {
+		t.Fatalf("an empty range is resident")
+	}
+}
