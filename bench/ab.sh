@@ -10,6 +10,7 @@
 #              [--scenarios S1,S3] [--server-args "--workers 4"]
 #
 # S1: GET /ping, 64 keep-alive connections. S3: a 4 KiB file, 64 connections.
+# S4: a 1 MiB file, 16 connections (req/s; times 1 MiB for the throughput).
 set -uo pipefail
 
 usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
@@ -35,13 +36,15 @@ bench=$(cd "$(dirname "$0")" && pwd)
 root=$(mktemp -d)
 trap 'rm -rf "$root"; [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null' EXIT
 head -c 4096 /dev/urandom >"$root/4k.bin"
+head -c 1048576 /dev/urandom >"$root/1m.bin"
 
 # run_one BIN SCENARIO: prints requests per second.
 run_one() {
-	local bin=$1 scen=$2 path port
+	local bin=$1 scen=$2 path port conns=64
 	case $scen in
 	S1) path=/ping ;;
 	S3) path=/4k.bin ;;
+	S4) path=/1m.bin conns=16 ;;
 	*) echo "ab.sh: unknown scenario $scen" >&2; exit 2 ;;
 	esac
 	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -49,8 +52,8 @@ run_one() {
 	taskset -c 0 "$bin" --port "$port" --root "$root" $server_args >/dev/null 2>&1 &
 	pid=$!
 	for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/ping" && break; sleep 0.1; done
-	taskset -c 1 wrk -t1 -c64 -d1s "http://127.0.0.1:$port$path" >/dev/null 2>&1
-	taskset -c 1 wrk -t1 -c64 -d"$duration" -s "$bench/report.lua" "http://127.0.0.1:$port$path" 2>&1 |
+	taskset -c 1 wrk -t1 -c"$conns" -d1s "http://127.0.0.1:$port$path" >/dev/null 2>&1
+	taskset -c 1 wrk -t1 -c"$conns" -d"$duration" -s "$bench/report.lua" "http://127.0.0.1:$port$path" 2>&1 |
 		awk '/^BENCH /{for(i=2;i<=NF;i++){split($i,kv,"="); f[kv[1]]=kv[2]} printf "%.0f\n", f["requests"]/(f["duration_us"]/1e6)}'
 	kill "$pid"; wait "$pid" 2>/dev/null; pid=""
 }

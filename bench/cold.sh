@@ -113,7 +113,8 @@ run_one() {
 		nginx_conf "$port" "$([ "$name" = nginx-aio ] && echo 1 || echo 0)" >"$dir/nginx.conf"
 		launch="exec taskset -c 0 nginx -e $dir/nginx-error.log -p $dir/ -c $dir/nginx.conf"
 		;;
-	*) launch="exec taskset -c 0 $(realpath "$bin") --port $port --root $dir/root" ;;
+	# --max-requests 0: the /ping client keeps one connection, as it does with nginx.
+	*) launch="exec taskset -c 0 $(realpath "$bin") --port $port --root $dir/root --max-requests 0" ;;
 	esac
 	# The server joins the throttled group before it starts, children too.
 	sh -c "${cg:+echo \$\$ >$cg/cgroup.procs;} $launch" >"$dir/server.log" 2>&1 &
@@ -132,7 +133,7 @@ run_one() {
 	wait "$pinger"
 	kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 	local bytes
-	bytes=$(cat "$dir"/dl*.txt | awk '{s+=$1} END{print s}')
+	bytes=$(cat "$dir"/dl*.txt | awk '{s+=$1} END{printf "%.0f", s}')
 	printf '%s %s\n' "$name" "$(awk -v b="$bytes" -v s="$start" -v e="$end" 'BEGIN{printf "aggregate_mib_s=%.1f bytes=%d", b/(e-s)/1048576, b}') $(cat "$dir/ping.txt")"
 }
 
