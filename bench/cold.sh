@@ -133,7 +133,7 @@ run_one() {
 	wait "$pinger"
 	kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 	local bytes
-	bytes=$(cat "$dir"/dl*.txt | awk '{s+=$1} END{printf "%.0f", s}')
+	bytes=$(cat "$dir"/dl*.txt | paste -sd+ | bc)
 	printf '%s %s\n' "$name" "$(awk -v b="$bytes" -v s="$start" -v e="$end" 'BEGIN{printf "aggregate_mib_s=%.1f bytes=%d", b/(e-s)/1048576, b}') $(cat "$dir/ping.txt")"
 }
 

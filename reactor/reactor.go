@@ -294,6 +294,12 @@ func (r *Reactor) Run() error {
 			return fmt.Errorf("epoll_wait: %w", err)
 		}
 		r.tick()
+		if r.done.pending() {
+			// Responses that are ready leave before this turn's downloads
+			// take their budgets: a /ping behind busy downloads waits for
+			// one round of sendfile, not two.
+			r.complete()
+		}
 		for i := 0; i < n; i++ {
 			ev := r.poll.events[i]
 			switch {
