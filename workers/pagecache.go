@@ -78,7 +78,20 @@ func (PageCache) Fetch(fd int, off, n int64) error {
 	defer fetchBuf.Put(bp)
 	buf := *bp
 	for n > 0 {
-		k, err := unix.Pread(fd, buf[:min(int64(len(buf)), n)], off)
+		k := min(int64(len(buf)), n)
+		if err := preadFull(fd, buf[:k], off); err != nil {
+			return err
+		}
+		off += k
+		n -= k
+	}
+	return nil
+}
+
+// preadFull fills p from fd at off: io.ErrUnexpectedEOF if the file ends first.
+func preadFull(fd int, p []byte, off int64) error {
+	for len(p) > 0 {
+		k, err := unix.Pread(fd, p, off)
 		switch {
 		case err == unix.EINTR:
 			continue
@@ -87,8 +100,8 @@ func (PageCache) Fetch(fd int, off, n int64) error {
 		case k == 0:
 			return io.ErrUnexpectedEOF
 		}
+		p = p[k:]
 		off += int64(k)
-		n -= int64(k)
 	}
 	return nil
 }

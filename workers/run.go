@@ -2,7 +2,6 @@ package workers
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 
 	"http_server/protocol"
@@ -81,17 +80,8 @@ func loadFile(out *protocol.Batch, it *protocol.Item, pages Pages) error {
 	if f.Len <= SmallFile {
 		start := len(out.Buf)
 		out.Buf = append(out.Buf, make([]byte, f.Len)...)
-		for got := int64(0); got < f.Len; {
-			n, err := unix.Pread(f.Fd, out.Buf[start+int(got):], f.Off+got)
-			switch {
-			case err == unix.EINTR:
-				continue
-			case err != nil:
-				return err
-			case n == 0:
-				return io.ErrUnexpectedEOF // the file shrank since its size was read
-			}
-			got += int64(n)
+		if err := preadFull(f.Fd, out.Buf[start:], f.Off); err != nil {
+			return err // io.ErrUnexpectedEOF: the file shrank since its size was read
 		}
 		it.Body = protocol.Span{Start: start, End: len(out.Buf)}
 		CloseFile(it)
