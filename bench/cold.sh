@@ -134,7 +134,7 @@ run_one() {
 	kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 	local bytes
 	bytes=$(cat "$dir"/dl*.txt | paste -sd+ | bc)
-	printf '%s %s\n' "$name" "$(awk -v b="$bytes" -v s="$start" -v e="$end" 'BEGIN{printf "aggregate_mib_s=%.1f bytes=%d", b/(e-s)/1048576, b}') $(cat "$dir/ping.txt")"
+	printf '%s %s\n' "$name" "$(awk -v b="$bytes" -v s="$start" -v e="$end" 'BEGIN{printf "aggregate_mib_s=%.1f bytes=%.0f", b/(e-s)/1048576, b}') $(cat "$dir/ping.txt")"
 }
 
 echo "# $nfiles x $size cold downloads, disk read limit ${mbps} MB/s (0: none), /ping every 5 ms"

@@ -26,6 +26,7 @@ func (r *Reactor) writable(c *conn) step {
 }
 
 // flush writes c's job from where it stopped, within a budget per wake-up
+// and what is left of the loop turn's
 // so one download cannot starve the other connections.
 func (r *Reactor) flush(c *conn) step {
 	if s := r.sendPending(c); s != stepOn {
@@ -33,7 +34,7 @@ func (r *Reactor) flush(c *conn) step {
 	}
 	j := c.job
 	items := j.out.Items
-	budget := int64(sendBudget)
+	budget := min(int64(sendBudget), r.turnBudget)
 	for j.cur < len(items) {
 		it := &items[j.cur]
 		switch {
@@ -61,6 +62,7 @@ func (r *Reactor) flush(c *conn) step {
 			n, s := r.sendFile(c, &it.File, it.File.Off+j.fileSent, int(chunk))
 			j.fileSent += int64(n)
 			budget -= int64(n)
+			r.turnBudget -= int64(n)
 			if s != stepOn {
 				return s
 			}
