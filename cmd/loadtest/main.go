@@ -6,6 +6,14 @@
 //	loadtest fixtures DIR         write the fixture files (for a server started by hand)
 //	loadtest report DIR           print a finished sweep's table again and redraw its chart
 //
+// The cold scenarios (cold-files, cold-large) keep their files out of the
+// page cache, and --disk-read-mbps throttles the server's disk reads (root,
+// cgroup blkio or io.max): together they show what a pool is worth when the
+// data is not in memory:
+//
+//	loadtest sweep --scenarios cold-files,cold-large --disk-read-mbps 150 --workers 0,4,16 \
+//	    --server-cpus 0 --client-cpus 1 --fixtures /var/tmp/loadtest-fixtures
+//
 // See the README's "Load tests" section.
 package main
 
@@ -49,6 +57,17 @@ usage:
                                 results.json again, and redraw DIR/chart.svg
 
 'loadtest COMMAND --help' lists the flags of each.
+
+cold data: every default scenario reads files that stay in the page cache, where
+handlers inline (--workers 0) do as well as a pool. cold-files and cold-large keep
+their files out of it (the generator evicts each file as its response arrives), and
+--disk-read-mbps N makes the disk slow: the server runs in a cgroup that limits its
+reads to N MB/s (root, and cgroup v1 blkio or v2 io.max). Not in the default lists
+(--quick, make loadtest); run them as
+  loadtest sweep --scenarios cold-files,cold-large --disk-read-mbps 150 --workers 0,4,16 \
+      --server-cpus 0 --client-cpus 1 --fixtures /var/tmp/loadtest-fixtures
+--fixtures keeps the 160 MiB of cold-files and the cold-large files (--large-conns of
+--cold-file-size each) for the next sweep; it must be on a disk, not tmpfs.
 
 scenarios:
 `
@@ -185,13 +204,15 @@ func sweep(ctx context.Context, args []string) error {
 	duration := fs.Duration("duration", 5*time.Second, "measured time of each run")
 	warmup := fs.Duration("warmup", time.Second, "load before each measurement, excluded from the figures")
 	conns := fs.IntP("connections", "c", 50, "concurrent keep-alive connections (closed loop)")
-	largeConns := fs.Int("large-conns", 4, "concurrent 1 GiB downloads in the large-file scenario")
+	largeConns := fs.Int("large-conns", loadtest.DefaultDownloads, "concurrent downloads in large-file (of one 1 GiB file) and cold-large (one file each)")
+	coldSize := fs.String("cold-file-size", "64M", "size of each cold-large file (bytes, or with k, M, G); written once per size")
+	diskMBps := fs.Int("disk-read-mbps", 0, "limit the server's reads from the disk under the fixtures to N MB/s (10^6 bytes); root and a cgroup io controller (blkio or io.max); 0: no limit")
 	pipeline := fs.Int("pipeline", 1, "requests in flight per connection (1: no pipelining)")
 	serverCPUs := fs.String("server-cpus", "", "pin the server to these CPUs (taskset -c list, e.g. 0)")
 	clientCPUs := fs.String("client-cpus", "", "pin the load generator to these CPUs (e.g. 1)")
 	procs := fs.Int("client-procs", 0, "GOMAXPROCS of the generator (default: the number of --client-cpus, else half the CPUs)")
 	out := fs.String("out", "", "output directory (default loadtest-results/YYYYMMDD-HHMMSS)")
-	fixturesDir := fs.String("fixtures", "", "fixtures directory, kept (default: a temporary one, removed)")
+	fixturesDir := fs.String("fixtures", "", "fixtures directory, kept (default: a temporary one, removed); the cold scenarios need it on a disk, not tmpfs")
 	serverArgs := fs.StringArray("server-arg", nil, "extra server flag, repeatable (--server-arg=--max-requests=0)")
 	progress := fs.String("progress", "auto", "bar (live progress bar), lines (one line per run), none; auto: bar on a terminal, else lines")
 	markdown := fs.Bool("markdown", false, "also print the table as Markdown")
@@ -217,12 +238,17 @@ func sweep(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	coldBytes, err := checkCold(*coldSize, *diskMBps)
+	if err != nil {
+		return err
+	}
 	cfg := loadtest.SweepConfig{
 		ServerBin: *server, Scenarios: splitList(*scen), Workers: *workers, Queues: *queues,
 		Repeats: *repeats, Duration: *duration, Warmup: *warmup,
 		Connections: *conns, LargeConns: *largeConns, Pipeline: *pipeline,
 		ServerCPUs: *serverCPUs, ClientCPUs: *clientCPUs,
 		FixturesDir: *fixturesDir, ServerArgs: *serverArgs,
+		ColdFileSize: coldBytes, DiskReadMBps: *diskMBps,
 		Command: "loadtest sweep " + strings.Join(args, " "),
 	}
 	switch *progress {
@@ -245,6 +271,11 @@ func sweep(ctx context.Context, args []string) error {
 	}
 	if _, err := os.Stat(cfg.ServerBin); err != nil {
 		return fmt.Errorf("server binary: %w (build it with 'make all', or pass --server)", err)
+	}
+	if cfg.DiskReadMBps > 0 {
+		if err := loadtest.CheckThrottle(); err != nil {
+			return err
+		}
 	}
 	before, err := pinClient(*clientCPUs)
 	if err != nil {
@@ -277,7 +308,7 @@ func sweep(ctx context.Context, args []string) error {
 		_ = loadtest.WriteMarkdownTable(os.Stdout, report.Points, report.Best)
 	}
 	fmt.Println()
-	fmt.Println("best pool size per scenario (* in the table): highest median req/s; within 3% of it, lowest p99")
+	fmt.Println("best pool size per scenario (* in the table): highest median req/s (MB/s for downloads); within 3% of it, lowest p99")
 	fmt.Println(report.Recommendation)
 	fmt.Printf("\nresults: %s/{%s,%s,%s,%s} (%.0f s)\n", *out,
 		loadtest.PointsCSV, loadtest.RunsCSV, loadtest.ReportJSON, loadtest.ChartSVG, report.Seconds)
@@ -291,7 +322,7 @@ func runOne(ctx context.Context, args []string) error {
 	fs := newFlags("run", "run --addr HOST:PORT [flags]")
 	addr := fs.String("addr", "", "server address, host:port (required)")
 	scen := fs.String("scenario", "ping", "scenario (file scenarios need the server's --root to hold 'loadtest fixtures DIR')")
-	conns := fs.IntP("connections", "c", 50, "concurrent keep-alive connections")
+	conns := fs.IntP("connections", "c", 50, "concurrent keep-alive connections (cold-large: one file each, so a few)")
 	pipeline := fs.Int("pipeline", 1, "requests in flight per connection")
 	duration := fs.DurationP("duration", "d", 10*time.Second, "measured time")
 	requests := fs.Int64P("requests", "n", 0, "stop after this many measured responses instead of after --duration")
@@ -299,15 +330,49 @@ func runOne(ctx context.Context, args []string) error {
 	timeout := fs.Duration("timeout", 5*time.Second, "connect timeout; requests unanswered this long at the end count as timeouts")
 	clientCPUs := fs.String("client-cpus", "", "pin the load generator to these CPUs")
 	procs := fs.Int("client-procs", 0, "GOMAXPROCS of the generator (default: the number of --client-cpus, else half the CPUs)")
+	root := fs.String("fixtures", "", "the server's --root on this machine; the cold scenarios need it: the generator writes their files there if missing and evicts them")
+	coldSize := fs.String("cold-file-size", "64M", "size of each cold-large file (bytes, or with k, M, G)")
+	diskMBps := fs.Int("disk-read-mbps", 0, "limit the server's reads from the disk under --fixtures to N MB/s for the run (moves --server-pid into a cgroup, and back after); root and a cgroup io controller")
+	serverPid := fs.Int("server-pid", 0, "the server's process id, for --disk-read-mbps")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *addr == "" {
 		return usageError{errors.New("--addr is required")}
 	}
-	sc, err := loadtest.NewScenario(*scen, *addr)
+	coldBytes, err := checkCold(*coldSize, *diskMBps)
+	if err != nil {
+		return err
+	}
+	sc, err := loadtest.NewScenarioWith(*scen, *addr, loadtest.Params{Downloads: *conns, ColdFileSize: coldBytes})
 	if err != nil {
 		return usageError{err}
+	}
+	switch {
+	case len(sc.Cold) > 0 && *root == "":
+		return usageError{fmt.Errorf("scenario %s evicts its files from the page cache: --fixtures DIR (the server's --root) is needed", sc.Name)}
+	case *diskMBps > 0 && (*serverPid <= 0 || *root == ""):
+		return usageError{errors.New("--disk-read-mbps needs --server-pid (the process to throttle) and --fixtures (the disk to throttle is the one under it)")}
+	}
+	if *diskMBps > 0 {
+		th, err := loadtest.NewThrottle(*root, *diskMBps)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := th.Close(); err != nil {
+				fmt.Fprintln(os.Stderr, "loadtest:", err)
+			}
+		}()
+		if err := th.Add(*serverPid); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "loadtest: process %d: %s\n", *serverPid, th)
+	}
+	if len(sc.Cold) > 0 {
+		if _, err := loadtest.MakeColdFixtures(*root, sc); err != nil {
+			return fmt.Errorf("fixtures: %w", err)
+		}
 	}
 	if _, err := pinClient(*clientCPUs); err != nil {
 		return err
@@ -316,6 +381,7 @@ func runOne(ctx context.Context, args []string) error {
 	res, err := loadtest.Run(ctx, loadtest.Options{
 		Addr: *addr, Scenario: sc, Connections: *conns, Pipeline: *pipeline,
 		Duration: *duration, Requests: *requests, Warmup: *warmup, Timeout: *timeout,
+		Root: *root,
 	})
 	if res == nil {
 		return err
@@ -326,6 +392,9 @@ func runOne(ctx context.Context, args []string) error {
 	fmt.Printf("  requests  %d (%.0f req/s), non-2xx %d, errors %d %+v, reconnects %d\n",
 		res.Requests, res.RPS(), res.Non2xx, res.Errors.Total(), res.Errors, res.Reconnects)
 	fmt.Printf("  received  %.1f MB/s\n", res.BytesPerSec()/1e6)
+	if res.EvictFailed > 0 {
+		fmt.Printf("  evictions failed: %d (those requests may have found their file cached)\n", res.EvictFailed)
+	}
 	fmt.Printf("  latency   mean %v  p50 %v  p90 %v  p99 %v  p99.9 %v  max %v\n",
 		l.Mean(), l.Quantile(0.5), l.Quantile(0.9), l.Quantile(0.99), l.Quantile(0.999), l.Max())
 	if len(res.PerItem) > 1 {
@@ -452,6 +521,25 @@ func report(args []string) error {
 	fmt.Println(rep.Recommendation)
 	fmt.Printf("chart: %s\n", *chart)
 	return nil
+}
+
+// minColdFileSize: a cold-large file below this is hardly a download.
+const minColdFileSize = 64 << 10
+
+// checkCold validates --cold-file-size and --disk-read-mbps, and returns
+// the size in bytes.
+func checkCold(size string, mbps int) (int64, error) {
+	n, err := loadtest.ParseSize(size)
+	if err != nil {
+		return 0, usageError{fmt.Errorf("--cold-file-size: %w", err)}
+	}
+	if n < minColdFileSize {
+		return 0, usageError{fmt.Errorf("--cold-file-size: %s is less than 64 KiB", size)}
+	}
+	if mbps < 0 {
+		return 0, usageError{fmt.Errorf("--disk-read-mbps: %d is negative (0: no limit)", mbps)}
+	}
+	return n, nil
 }
 
 func splitList(s string) []string {

@@ -3,10 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"http_server/internal/loadtest"
 )
 
 func TestUsageErrors(t *testing.T) {
@@ -22,6 +26,16 @@ func TestUsageErrors(t *testing.T) {
 		{"run", "--addr", "127.0.0.1:1", "--scenario", "nope"},
 		{"fixtures"},
 		{"report"},
+		{"sweep", "--disk-read-mbps", "-1"},
+		{"sweep", "--disk-read-mbps", "x"},
+		{"sweep", "--cold-file-size", "64X"},
+		{"sweep", "--cold-file-size", "4k"},
+		{"run", "--addr", "127.0.0.1:1", "--cold-file-size", "-1"},
+		{"run", "--addr", "127.0.0.1:1", "--scenario", "cold-files"},
+		{"run", "--addr", "127.0.0.1:1", "--scenario", "cold-large", "-c", "2"},
+		{"run", "--addr", "127.0.0.1:1", "--disk-read-mbps", "100"},
+		{"run", "--addr", "127.0.0.1:1", "--disk-read-mbps", "100", "--server-pid", "1"},
+		{"run", "--addr", "127.0.0.1:1", "--disk-read-mbps", "-5", "--server-pid", "1", "--fixtures", "/tmp"},
 	} {
 		if code := run(ctx, args); code != 2 {
 			t.Errorf("%q: exit %d, want 2", args, code)
@@ -34,6 +48,45 @@ func TestUsageErrors(t *testing.T) {
 	}
 	if code := run(ctx, []string{"sweep", "--server", "/nonexistent/http_server"}); code != 1 {
 		t.Errorf("missing server: exit %d, want 1", code)
+	}
+}
+
+func TestCheckCold(t *testing.T) {
+	if n, err := checkCold("64M", 150); err != nil || n != 64<<20 {
+		t.Errorf("64M: %d %v", n, err)
+	}
+	if n, err := checkCold("65536", 0); err != nil || n != 64<<10 {
+		t.Errorf("64 KiB: %d %v", n, err)
+	}
+	for _, c := range []struct {
+		size string
+		mbps int
+		want string
+	}{{"1k", 0, "less than 64 KiB"}, {"lots", 0, "bad size"}, {"1G", -1, "negative"}} {
+		_, err := checkCold(c.size, c.mbps)
+		var ue usageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q %d: %v, want a usage error with %q", c.size, c.mbps, err, c.want)
+		}
+	}
+	// The help shows how to run the cold scenarios.
+	if !strings.Contains(usage, "--scenarios cold-files,cold-large --disk-read-mbps 150") {
+		t.Error("usage does not say how to run the cold scenarios")
+	}
+}
+
+// A user who is not root gets one line saying what --disk-read-mbps needs,
+// before anything starts.
+func TestDiskReadNeedsRoot(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("runs as root")
+	}
+	bin, _ := os.Executable() // any file: the server is not started
+	if code := run(context.Background(), []string{"sweep", "--server", bin, "--disk-read-mbps", "100", "--progress", "none"}); code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	if err := loadtest.CheckThrottle(); err == nil || !strings.Contains(err.Error(), "--disk-read-mbps needs root") {
+		t.Errorf("%v", err)
 	}
 }
 

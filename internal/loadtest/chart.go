@@ -214,6 +214,9 @@ func WriteChart(w io.Writer, r *Report) error {
 		title += ", generator on CPU " + r.Machine.ClientCPUs
 	}
 	title += fmt.Sprintf("; %d connections, %s per point, %s", r.Settings.Connections, r.Settings.Duration, sub)
+	if r.Settings.DiskReadMBps > 0 {
+		title += fmt.Sprintf("; disk reads %d MB/s", r.Settings.DiskReadMBps)
+	}
 	titleStyle := draw.TextStyle{Color: color.Black, Font: legend.TextStyle.Font, XAlign: draw.XCenter, YAlign: draw.YTop, Handler: legend.TextStyle.Handler}
 	titleStyle.Font.Size = vg.Points(12)
 	dc.FillText(titleStyle, vg.Point{X: (width - legendWidth) / 2, Y: height - vg.Points(6)}, title)

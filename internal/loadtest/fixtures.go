@@ -1,10 +1,14 @@
 package loadtest
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 )
 
 // Fixture is a set of files under the fixtures directory, as bits.
@@ -27,7 +31,115 @@ const (
 	MediumFileSize = 1 << 20
 	LargeFileSize  = 1 << 30
 	manyPerDir     = 100
+	// cold-files: ColdFilesCount files of ColdSmallSize (160 MiB in all),
+	// so small that a worker of the server reads each whole.
+	ColdFilesCount = 20000
+	ColdSmallSize  = 8 << 10
 )
+
+// ColdFilePath is the URL path of the i-th file of cold-files: 200
+// directories of 100 files.
+func ColdFilePath(i int) string {
+	return fmt.Sprintf("/cold/%03d/f%05d.bin", i/manyPerDir, i)
+}
+
+// ColdLargePath is the URL path of the i-th cold-large file of the given
+// size; the size is in the name, so files of several sizes can share a
+// fixtures directory.
+func ColdLargePath(size int64, i int) string {
+	return fmt.Sprintf("/cold-large/%s/f%03d.bin", sizeLabel(size), i)
+}
+
+// sizeLabel names a size: 64m, 1g, 300k, or bytes.
+func sizeLabel(n int64) string {
+	switch {
+	case n > 0 && n%(1<<30) == 0:
+		return fmt.Sprintf("%dg", n>>30)
+	case n > 0 && n%(1<<20) == 0:
+		return fmt.Sprintf("%dm", n>>20)
+	case n > 0 && n%(1<<10) == 0:
+		return fmt.Sprintf("%dk", n>>10)
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// ParseSize reads a size in bytes with an optional binary unit: 65536,
+// 512k, 64M, 64MiB, 1G.
+func ParseSize(s string) (int64, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	t = strings.TrimSuffix(strings.TrimSuffix(t, "ib"), "b")
+	shift := 0
+	if t != "" {
+		switch t[len(t)-1] {
+		case 'k':
+			shift = 10
+		case 'm':
+			shift = 20
+		case 'g':
+			shift = 30
+		}
+		if shift > 0 {
+			t = t[:len(t)-1]
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64>>shift {
+		return 0, fmt.Errorf("bad size %q (want bytes, or a number with k, M or G)", s)
+	}
+	return n << shift, nil
+}
+
+// MakeColdFixtures creates the files of a cold scenario (Scenario.Cold)
+// under dir: random bytes, distinct in every file (no file system can share
+// or compress them), written once; a file already there with the right size
+// is kept. It returns how many bytes it wrote. The pages it writes are
+// dirty: ColdSet writes them back before it evicts them.
+func MakeColdFixtures(dir string, s *Scenario) (int64, error) {
+	rng := rand.New(rand.NewPCG(3, uint64(s.ColdSize)))
+	buf := make([]byte, min(s.ColdSize, 1<<20))
+	var written int64
+	madeDirs := map[string]bool{}
+	for _, rel := range s.Cold {
+		path := filepath.Join(dir, filepath.FromSlash(rel))
+		if fi, err := os.Stat(path); err == nil && fi.Size() == s.ColdSize {
+			continue
+		}
+		if d := filepath.Dir(path); !madeDirs[d] {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				return written, err
+			}
+			madeDirs[d] = true
+		}
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+		if err != nil {
+			return written, err
+		}
+		for left := s.ColdSize; left > 0 && err == nil; {
+			b := buf[:min(left, int64(len(buf)))]
+			fillRandom(rng, b)
+			_, err = f.Write(b)
+			left -= int64(len(b))
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return written, fmt.Errorf("%s: %w", path, err)
+		}
+		written += s.ColdSize
+	}
+	return written, nil
+}
+
+func fillRandom(rng *rand.Rand, b []byte) {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		binary.LittleEndian.PutUint64(b[i:], rng.Uint64())
+	}
+	for ; i < len(b); i++ {
+		b[i] = byte(rng.Uint32())
+	}
+}
 
 // ManyFilePath is the URL path of the i-th of the many small files: 100
 // directories of 100 files, so no directory is unusually large.

@@ -32,6 +32,10 @@ type Options struct {
 	Timeout time.Duration
 	// Progress, if set, is called about every 200 ms with live figures.
 	Progress func(Progress)
+	// Root is the server's root (the fixtures directory) as this process
+	// sees it. A cold scenario (Scenario.Cold) needs it: Run evicts the
+	// scenario's files before it starts and after each response (ColdSet).
+	Root string
 }
 
 // Progress is a live view of a run, for a progress bar.
@@ -76,6 +80,8 @@ type Result struct {
 	Reconnects  int64 // connections reopened after the server's Connection: close
 	Latency     *Histogram
 	PerItem     map[string]int64 // responses by the scenario's item name
+	// EvictFailed counts the evictions of a cold scenario that failed.
+	EvictFailed int64
 }
 
 // RPS is responses per second in the measured window.
@@ -108,6 +114,7 @@ const maxShards = 64
 // gen is the state shared by the connections of one run.
 type gen struct {
 	opts       Options
+	cold       *ColdSet // of a cold scenario, else nil
 	base       time.Time
 	startNs    int64 // measured window, in ns since base
 	endNs      int64 // math.MaxInt64 in request-count mode
@@ -140,7 +147,24 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 5 * time.Second
 	}
+	sc := opts.Scenario
+	if sc.PerConnection {
+		if opts.Connections > len(sc.Items[0].Requests) {
+			return nil, fmt.Errorf("loadtest: scenario %s has %d files, one per connection: %d connections are too many",
+				sc.Name, len(sc.Items[0].Requests), opts.Connections)
+		}
+		opts.Pipeline = 1 // see Scenario.PerConnection
+	}
 	g := &gen{opts: opts, countDone: make(chan struct{})}
+	if len(sc.Cold) > 0 {
+		if opts.Root == "" {
+			return nil, fmt.Errorf("loadtest: scenario %s keeps its files out of the page cache: it needs the server's root on this machine (--fixtures)", sc.Name)
+		}
+		g.cold = NewColdSet(sc, opts.Root)
+		if err := g.cold.EvictAll(); err != nil {
+			return nil, fmt.Errorf("loadtest: %w", err)
+		}
+	}
 	g.startNs = int64(opts.Warmup)
 	if opts.Requests > 0 {
 		g.endNs = math.MaxInt64
@@ -164,7 +188,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		w := &worker{
 			g:      g,
 			shard:  &g.shards[i%len(g.shards)],
-			picker: newPicker(opts.Scenario, uint64(i)+uint64(g.base.UnixNano())),
+			picker: newPicker(opts.Scenario, uint64(i)+uint64(g.base.UnixNano()), i),
 			rbuf:   make([]byte, bufSize),
 			flight: make([]inflight, opts.Pipeline),
 			items:  make([]int64, len(opts.Scenario.Items)),
@@ -237,6 +261,9 @@ wait:
 	if res.Elapsed < 0 {
 		res.Elapsed = 0
 	}
+	if g.cold != nil {
+		res.EvictFailed = g.cold.Failed()
+	}
 	for i := range g.shards {
 		res.Latency.Merge(g.shards[i].hist)
 	}
@@ -257,6 +284,7 @@ wait:
 type inflight struct {
 	sentNs int64
 	item   int
+	req    int // which of the item's requests
 }
 
 // worker drives one connection (and its successors, when the server closes
@@ -413,7 +441,7 @@ func (w *worker) handle(n int) bool {
 	}
 	w.end += n
 	completed := 0
-	closing := false
+	closing, evicted := false, false
 	w.lat = w.lat[:0]
 	for w.r < w.end {
 		used, done, perr := w.rr.feed(w.rbuf[w.r:w.end])
@@ -438,6 +466,12 @@ func (w *worker) handle(n int) bool {
 			}
 			w.lat = append(w.lat, now-f.sentNs)
 		}
+		if g.cold != nil {
+			// The file is all read: evict it before this connection
+			// asks for another (see ColdSet).
+			g.cold.evict(f.item, f.req)
+			evicted = true
+		}
 		if w.rr.close {
 			closing = true
 			break
@@ -456,6 +490,11 @@ func (w *worker) handle(n int) bool {
 		// answered and is no error. Reconnect and go on.
 		w.drop()
 		return false
+	}
+	if evicted {
+		// The next requests leave after the evictions: their time is
+		// not theirs.
+		now = g.now()
 	}
 	if g.stop.Load() || now >= g.endNs {
 		return false
@@ -476,9 +515,9 @@ func (w *worker) handle(n int) bool {
 func (w *worker) send(k int, now int64) bool {
 	w.wbuf = w.wbuf[:0]
 	for i := 0; i < k; i++ {
-		item, req := w.picker.next()
+		item, r, req := w.picker.next()
 		w.wbuf = append(w.wbuf, req...)
-		w.flight[(w.head+w.size)%len(w.flight)] = inflight{sentNs: now, item: item}
+		w.flight[(w.head+w.size)%len(w.flight)] = inflight{sentNs: now, item: item, req: r}
 		w.size++
 	}
 	if _, err := w.c.Write(w.wbuf); err != nil {

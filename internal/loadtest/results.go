@@ -169,6 +169,12 @@ type Settings struct {
 	Pipeline    int      `json:"pipeline"`
 	ServerArgs  []string `json:"server_args,omitempty"`
 	Command     string   `json:"command,omitempty"`
+	// ColdFileSize is the size of each cold-large file, if it ran.
+	ColdFileSize int64 `json:"cold_file_size,omitempty"`
+	// DiskReadMBps is the server's disk read limit (0: none); Throttle
+	// says how it was applied.
+	DiskReadMBps int    `json:"disk_read_mbps,omitempty"`
+	Throttle     string `json:"throttle,omitempty"`
 }
 
 // Report is everything a sweep produced; results.json holds it whole.

@@ -28,18 +28,77 @@ type Scenario struct {
 	// Downloads: each connection is one concurrent download; the sweep
 	// uses its own connection count for it (--large-conns).
 	Downloads bool
+	// Cold lists the files, relative to the fixtures directory, that
+	// Items[0].Requests read, in the same order; they are ColdSize bytes
+	// each. The generator keeps them out of the page cache (see ColdSet):
+	// a run needs Options.Root, the fixtures directory on this machine.
+	Cold     []string
+	ColdSize int64
+	// PerConnection: connection i always sends Items[0].Requests[i], its
+	// own file (cold-large); a run may have no more connections than that,
+	// and runs it without pipelining: a second download of the file queued
+	// behind the first would be read from the first one's pages before
+	// the generator can evict them.
+	PerConnection bool
 }
 
-// scenarioInfo describes each scenario for --help and the README.
-var scenarioInfo = []struct{ name, desc string }{
-	{"ping", "GET /ping (4-byte body): the cost of the request path itself"},
-	{"echo", "GET /echo with 5 header lines, echoed back"},
-	{"write-read", "1 POST /write of 64 bytes for every 4 GET /read"},
-	{"small-file", "GET of one 4 KiB static file"},
-	{"many-files", "GET of 10,000 distinct 4 KiB files, at random (open/stat in the workers)"},
-	{"file-1m", "GET of one 1 MiB static file"},
-	{"large-file", "concurrent downloads of a 1 GiB sparse file (throughput; --large-conns of them)"},
-	{"mixed", "weighted mix: ping 20, echo 10, write 5, read 15, small-file 25, many-files 20, file-1m 5"},
+// Params size the scenarios that take a size. Zero fields take the defaults.
+type Params struct {
+	// Downloads is the number of cold-large files: one per connection, so
+	// it is the run's connection count (the sweep's --large-conns).
+	Downloads int
+	// ColdFileSize is the size of each cold-large file.
+	ColdFileSize int64
+}
+
+// Defaults of Params.
+const (
+	DefaultDownloads    = 4
+	DefaultColdFileSize = 64 << 20
+)
+
+// scenarioInfo describes each scenario for --help and the README;
+// downloads marks the scenarios measured as downloads (Scenario.Downloads),
+// cold those that read files out of the page cache.
+var scenarioInfo = []struct {
+	name, desc      string
+	downloads, cold bool
+}{
+	{"ping", "GET /ping (4-byte body): the cost of the request path itself", false, false},
+	{"echo", "GET /echo with 5 header lines, echoed back", false, false},
+	{"write-read", "1 POST /write of 64 bytes for every 4 GET /read", false, false},
+	{"small-file", "GET of one 4 KiB static file", false, false},
+	{"many-files", "GET of 10,000 distinct 4 KiB files, at random (open/stat in the workers)", false, false},
+	{"file-1m", "GET of one 1 MiB static file", false, false},
+	{"large-file", "concurrent downloads of a 1 GiB sparse file (throughput; --large-conns of them)", true, false},
+	{"mixed", "weighted mix: ping 20, echo 10, write 5, read 15, small-file 25, many-files 20, file-1m 5", false, false},
+	{"cold-files", "GET of 20,000 distinct 8 KiB files at random, kept out of the page cache: all evicted " +
+		"(fadvise DONTNEED) before the run, and each again by the generator as soon as its response has " +
+		"arrived, so nearly every GET reads the disk (the fixtures must be on a disk, not tmpfs)", false, true},
+	{"cold-large", "concurrent full downloads of distinct random files (--cold-file-size, 64 MiB), one per " +
+		"connection (--large-conns): each evicted before the run and again by the generator after each " +
+		"download, so every byte is read from the disk", true, true},
+}
+
+// isDownloads reports whether the named scenario is measured as downloads.
+func isDownloads(name string) bool {
+	for _, s := range scenarioInfo {
+		if s.name == name {
+			return s.downloads
+		}
+	}
+	return false
+}
+
+// IsCold reports whether the named scenario reads files that the generator
+// keeps out of the page cache.
+func IsCold(name string) bool {
+	for _, s := range scenarioInfo {
+		if s.name == name {
+			return s.cold
+		}
+	}
+	return false
 }
 
 // ScenarioNames lists every scenario in a stable order.
@@ -51,18 +110,42 @@ func ScenarioNames() []string {
 	return names
 }
 
-// ScenarioHelp is one line per scenario: name and description.
+// ScenarioHelp is a paragraph per scenario: name and description, wrapped
+// at 100 columns.
 func ScenarioHelp() string {
+	const indent, width = 14, 100
 	var b strings.Builder
 	for _, s := range scenarioInfo {
-		fmt.Fprintf(&b, "  %-11s %s\n", s.name, s.desc)
+		fmt.Fprintf(&b, "  %-11s", s.name)
+		col := indent
+		for _, w := range strings.Fields(s.desc) {
+			if col > indent && col+1+len(w) > width {
+				b.WriteString("\n" + strings.Repeat(" ", indent-1))
+				col = indent - 1
+			}
+			b.WriteString(" " + w)
+			col += 1 + len(w)
+		}
+		b.WriteString("\n")
 	}
 	return b.String()
 }
 
 // NewScenario builds the named scenario's requests for a server reached as
-// host (the Host header's value, such as 127.0.0.1:8080).
+// host (the Host header's value, such as 127.0.0.1:8080), with the default
+// Params.
 func NewScenario(name, host string) (*Scenario, error) {
+	return NewScenarioWith(name, host, Params{})
+}
+
+// NewScenarioWith is NewScenario with sizes.
+func NewScenarioWith(name, host string, p Params) (*Scenario, error) {
+	if p.Downloads <= 0 {
+		p.Downloads = DefaultDownloads
+	}
+	if p.ColdFileSize <= 0 {
+		p.ColdFileSize = DefaultColdFileSize
+	}
 	get := func(path string) []byte {
 		return []byte("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n")
 	}
@@ -74,9 +157,23 @@ func NewScenario(name, host string) (*Scenario, error) {
 	body := strings.Repeat("0123456789abcdef", 4) // 64 bytes
 	write := []byte("POST /write HTTP/1.1\r\nHost: " + host + "\r\nContent-Type: text/plain\r\n" +
 		fmt.Sprintf("Content-Length: %d\r\n\r\n", len(body)) + body)
-	many := make([][]byte, ManyFilesCount)
-	for i := range many {
-		many[i] = get(ManyFilePath(i))
+	many := func() [][]byte {
+		reqs := make([][]byte, ManyFilesCount)
+		for i := range reqs {
+			reqs[i] = get(ManyFilePath(i))
+		}
+		return reqs
+	}
+	// cold sets a cold scenario's files and their requests.
+	cold := func(s *Scenario, n int, size int64, path func(int) string) {
+		reqs := make([][]byte, n)
+		s.Cold = make([]string, n)
+		for i := range reqs {
+			reqs[i] = get(path(i))
+			s.Cold[i] = path(i)[1:]
+		}
+		s.Items = []Item{{Name: name, Weight: 1, Requests: reqs}}
+		s.ColdSize = size
 	}
 
 	s := &Scenario{Name: name}
@@ -91,7 +188,7 @@ func NewScenario(name, host string) (*Scenario, error) {
 		s.Items = []Item{one("small-file", 1, get("/"+SmallFileName))}
 		s.Fixtures = FixtureSmall
 	case "many-files":
-		s.Items = []Item{{Name: "many-files", Weight: 1, Requests: many}}
+		s.Items = []Item{{Name: "many-files", Weight: 1, Requests: many()}}
 		s.Fixtures = FixtureMany
 	case "file-1m":
 		s.Items = []Item{one("file-1m", 1, get("/"+MediumFileName))}
@@ -109,11 +206,18 @@ func NewScenario(name, host string) (*Scenario, error) {
 			one("write", 5, write),
 			one("read", 15, get("/read")),
 			one("small-file", 25, get("/"+SmallFileName)),
-			{Name: "many-files", Weight: 20, Requests: many},
+			{Name: "many-files", Weight: 20, Requests: many()},
 			one("file-1m", 5, get("/"+MediumFileName)),
 		}
 		s.Fixtures = FixtureSmall | FixtureMany | FixtureMedium
 		s.LargeBodies = true
+	case "cold-files":
+		cold(s, ColdFilesCount, ColdSmallSize, ColdFilePath)
+	case "cold-large":
+		cold(s, p.Downloads, p.ColdFileSize, func(i int) string { return ColdLargePath(p.ColdFileSize, i) })
+		s.LargeBodies = true
+		s.Downloads = true
+		s.PerConnection = true
 	default:
 		return nil, fmt.Errorf("unknown scenario %q (have %s)", name, strings.Join(ScenarioNames(), ", "))
 	}
@@ -132,19 +236,28 @@ type picker struct {
 	cum   []int // cumulative weights
 	total int
 	rng   *rand.Rand
+	fixed int // PerConnection: the request of this connection, else -1
 }
 
-func newPicker(s *Scenario, seed uint64) *picker {
-	p := &picker{items: s.Items, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+// newPicker is the picker of connection conn (counted from 0).
+func newPicker(s *Scenario, seed uint64, conn int) *picker {
+	p := &picker{items: s.Items, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), fixed: -1}
 	for _, it := range s.Items {
 		p.total += it.Weight
 		p.cum = append(p.cum, p.total)
 	}
+	if s.PerConnection {
+		p.fixed = conn % len(s.Items[0].Requests)
+	}
 	return p
 }
 
-// next returns the index of the chosen item and the request to send.
-func (p *picker) next() (int, []byte) {
+// next returns the index of the chosen item, the index of the request
+// among the item's, and the request to send.
+func (p *picker) next() (int, int, []byte) {
+	if p.fixed >= 0 {
+		return 0, p.fixed, p.items[0].Requests[p.fixed]
+	}
 	i := 0
 	if len(p.items) > 1 {
 		r := p.rng.IntN(p.total)
@@ -152,7 +265,8 @@ func (p *picker) next() (int, []byte) {
 	}
 	reqs := p.items[i].Requests
 	if len(reqs) == 1 {
-		return i, reqs[0]
+		return i, 0, reqs[0]
 	}
-	return i, reqs[p.rng.IntN(len(reqs))]
+	k := p.rng.IntN(len(reqs))
+	return i, k, reqs[k]
 }

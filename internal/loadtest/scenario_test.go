@@ -66,7 +66,7 @@ func TestMixedRespectsWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newPicker(s, 42)
+	p := newPicker(s, 42, 0)
 	const n = 200000
 	counts := make([]int, len(s.Items))
 	files := map[string]bool{}
@@ -77,7 +77,10 @@ func TestMixedRespectsWeights(t *testing.T) {
 		}
 	}
 	for i := 0; i < n; i++ {
-		item, req := p.next()
+		item, k, req := p.next()
+		if &s.Items[item].Requests[k][0] != &req[0] {
+			t.Fatalf("request index %d of %s is not the request", k, s.Items[item].Name)
+		}
 		counts[item]++
 		if s.Items[item].Name == "many-files" {
 			files[string(req)] = true
@@ -105,10 +108,10 @@ func TestMixedRespectsWeights(t *testing.T) {
 
 func TestPickerSingleItemAndZeroSkew(t *testing.T) {
 	s := &Scenario{Items: []Item{{Name: "a", Weight: 1, Requests: [][]byte{[]byte("A")}}}}
-	p := newPicker(s, 1)
+	p := newPicker(s, 1, 0)
 	for i := 0; i < 10; i++ {
-		if item, req := p.next(); item != 0 || string(req) != "A" {
-			t.Fatalf("got %d %q", item, req)
+		if item, k, req := p.next(); item != 0 || k != 0 || string(req) != "A" {
+			t.Fatalf("got %d %d %q", item, k, req)
 		}
 	}
 	// Weights 1:3: the first item gets a quarter.
@@ -116,14 +119,111 @@ func TestPickerSingleItemAndZeroSkew(t *testing.T) {
 		{Name: "a", Weight: 1, Requests: [][]byte{[]byte("A")}},
 		{Name: "b", Weight: 3, Requests: [][]byte{[]byte("B")}},
 	}}
-	p = newPicker(s, 7)
+	p = newPicker(s, 7, 0)
 	a := 0
 	for i := 0; i < 100000; i++ {
-		if item, _ := p.next(); item == 0 {
+		if item, _, _ := p.next(); item == 0 {
 			a++
 		}
 	}
 	if a < 24000 || a > 26000 {
 		t.Errorf("item a picked %d times in 100000, want about 25000", a)
+	}
+}
+
+// cold-files: 20,000 distinct small files, each request reading the file
+// of the same index in Cold, small enough for a worker to read whole.
+func TestColdFilesScenario(t *testing.T) {
+	s, err := NewScenario("cold-files", "h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := s.Items[0].Requests
+	if len(s.Items) != 1 || len(reqs) != ColdFilesCount || len(s.Cold) != ColdFilesCount {
+		t.Fatalf("%d items, %d requests, %d cold files", len(s.Items), len(reqs), len(s.Cold))
+	}
+	seen := map[string]bool{}
+	for i, r := range reqs {
+		if want := "GET /" + s.Cold[i] + " HTTP/1.1\r\n"; !strings.HasPrefix(string(r), want) {
+			t.Fatalf("request %d is %q, not for its file %s", i, r, s.Cold[i])
+		}
+		seen[s.Cold[i]] = true
+	}
+	if len(seen) != ColdFilesCount {
+		t.Errorf("%d distinct files", len(seen))
+	}
+	if s.ColdSize != ColdSmallSize || s.ColdSize > 16<<10 || s.Downloads || s.PerConnection || s.Fixtures != 0 {
+		t.Errorf("%+v", s)
+	}
+	if !IsCold("cold-files") || IsCold("many-files") || isDownloads("cold-files") {
+		t.Error("IsCold / isDownloads")
+	}
+	for _, want := range []string{"out of the page cache", "evicted", "as soon as its response"} {
+		if !strings.Contains(s.Description, want) {
+			t.Errorf("description %q does not say how coldness is kept (%q)", s.Description, want)
+		}
+	}
+}
+
+// cold-large: one distinct file per connection, as many as Downloads, of
+// ColdFileSize; each connection always asks for its own.
+func TestColdLargeScenario(t *testing.T) {
+	s, err := NewScenario("cold-large", "h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Cold) != DefaultDownloads || s.ColdSize != DefaultColdFileSize || !s.Downloads || !s.PerConnection || !s.LargeBodies {
+		t.Errorf("defaults: %d files of %d, %+v", len(s.Cold), s.ColdSize, s)
+	}
+	s, err = NewScenarioWith("cold-large", "h", Params{Downloads: 3, ColdFileSize: 3 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Cold) != 3 || s.ColdSize != 3<<20 || s.Cold[2] != "cold-large/3m/f002.bin" {
+		t.Fatalf("%q of %d", s.Cold, s.ColdSize)
+	}
+	if !IsCold("cold-large") || !isDownloads("cold-large") || !isDownloads("large-file") {
+		t.Error("IsCold / isDownloads")
+	}
+	for conn := 0; conn < 5; conn++ {
+		p := newPicker(s, uint64(conn), conn)
+		for i := 0; i < 20; i++ {
+			item, k, req := p.next()
+			if item != 0 || k != conn%3 || !strings.HasPrefix(string(req), "GET /"+s.Cold[conn%3]+" ") {
+				t.Fatalf("connection %d got request %d: %q", conn, k, req)
+			}
+		}
+	}
+}
+
+func TestScenarioHelpWraps(t *testing.T) {
+	h := ScenarioHelp()
+	for _, line := range strings.Split(strings.TrimSuffix(h, "\n"), "\n") {
+		if len(line) > 100 {
+			t.Errorf("line of %d columns: %q", len(line), line)
+		}
+	}
+	for _, name := range ScenarioNames() {
+		if !strings.Contains(h, "\n  "+name+" ") && !strings.HasPrefix(h, "  "+name+" ") {
+			t.Errorf("%s missing from the help:\n%s", name, h)
+		}
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{
+		"65536": 65536, "512k": 512 << 10, "64M": 64 << 20, "64MiB": 64 << 20, "64mb": 64 << 20, "1G": 1 << 30, " 2g ": 2 << 30,
+	} {
+		if got, err := ParseSize(in); err != nil || got != want {
+			t.Errorf("%q: %d %v, want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "M", "-1M", "1.5M", "64T", "x", "99999999999999G"} {
+		if n, err := ParseSize(bad); err == nil {
+			t.Errorf("%q accepted as %d", bad, n)
+		}
+	}
+	if sizeLabel(64<<20) != "64m" || sizeLabel(1<<30) != "1g" || sizeLabel(12<<10) != "12k" || sizeLabel(1000) != "1000" {
+		t.Error("sizeLabel")
 	}
 }

@@ -23,6 +23,9 @@ type ServerConfig struct {
 	Queue   int    // --queue
 	CPUs    string // if set, the server runs under taskset -c CPUs
 	Args    []string
+	// Throttle, if set, is the cgroup the server joins right after it
+	// starts, before it listens: its disk reads are limited.
+	Throttle *Throttle
 }
 
 // Server is a running http_server started by the sweep.
@@ -62,6 +65,15 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	if cfg.Throttle != nil {
+		// taskset execs the server in the same process, so the pid is
+		// the server's either way.
+		if err := cfg.Throttle.Add(cmd.Process.Pid); err != nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			return nil, err
+		}
 	}
 	s := &Server{cmd: cmd, done: make(chan struct{})}
 	found := make(chan string, 1)

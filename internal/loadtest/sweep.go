@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -36,6 +37,12 @@ type SweepConfig struct {
 	Command     string    // the command line, recorded in the report
 	Progress    io.Writer // live progress bar, or nil
 	Log         io.Writer // one line per run, or nil
+
+	// ColdFileSize is the size of each cold-large file (0: 64 MiB).
+	ColdFileSize int64
+	// DiskReadMBps, above 0, limits the server's reads from the disk under
+	// the fixtures to so many MB/s (a cgroup, see Throttle): root only.
+	DiskReadMBps int
 }
 
 // Runs is the number of measurements the sweep makes.
@@ -61,6 +68,10 @@ func (c *SweepConfig) check() error {
 		return errors.New("duration must be positive")
 	case c.Connections < 1 || c.LargeConns < 1:
 		return errors.New("connections must be 1 or more")
+	case c.ColdFileSize < 0:
+		return errors.New("cold file size must not be negative")
+	case c.DiskReadMBps < 0:
+		return errors.New("disk read limit must not be negative")
 	}
 	for _, n := range c.Workers {
 		if n < 0 {
@@ -73,11 +84,17 @@ func (c *SweepConfig) check() error {
 		}
 	}
 	for _, s := range c.Scenarios {
-		if _, err := NewScenario(s, "x"); err != nil {
+		if _, err := c.scenario(s, "x"); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// scenario builds a scenario with the sweep's sizes: cold-large has a file
+// for each of its LargeConns connections.
+func (c *SweepConfig) scenario(name, host string) (*Scenario, error) {
+	return NewScenarioWith(name, host, Params{Downloads: c.LargeConns, ColdFileSize: c.ColdFileSize})
 }
 
 // Sweep runs the sweep. The repetitions are the outer loop, so a slow drift
@@ -99,8 +116,13 @@ func Sweep(ctx context.Context, cfg SweepConfig) (*Report, error) {
 			Scenarios: cfg.Scenarios, Workers: cfg.Workers, Queues: cfg.Queues, Repeats: cfg.Repeats,
 			Duration: cfg.Duration.String(), Warmup: cfg.Warmup.String(),
 			Connections: cfg.Connections, LargeConns: cfg.LargeConns, Pipeline: cfg.Pipeline,
-			ServerArgs: cfg.ServerArgs, Command: cfg.Command,
+			ServerArgs: cfg.ServerArgs, Command: cfg.Command, DiskReadMBps: cfg.DiskReadMBps,
 		},
+	}
+	for _, name := range cfg.Scenarios {
+		if name == "cold-large" {
+			rep.Settings.ColdFileSize = cmp.Or(cfg.ColdFileSize, DefaultColdFileSize)
+		}
 	}
 	v, err := ServerVersion(ctx, cfg.ServerBin)
 	if err != nil {
@@ -117,10 +139,40 @@ func Sweep(ctx context.Context, cfg SweepConfig) (*Report, error) {
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
+	var th *Throttle
+	if cfg.DiskReadMBps > 0 {
+		// Before the fixtures, which can take a while: a throttle that
+		// cannot be had fails at once.
+		if th, err = NewThrottle(dir, cfg.DiskReadMBps); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err := th.Close(); err != nil {
+				cfg.note("%v", err)
+			}
+		}()
+		rep.Settings.Throttle = th.String()
+		cfg.note("%s", th)
+	}
 	var need Fixture
 	for _, name := range cfg.Scenarios {
-		s, _ := NewScenario(name, "x")
+		s, _ := cfg.scenario(name, "x")
 		need |= s.Fixtures
+		if len(s.Cold) > 0 {
+			t0 := time.Now()
+			n, err := MakeColdFixtures(dir, s)
+			if err != nil {
+				return nil, fmt.Errorf("fixtures: %w", err)
+			}
+			if n > 0 {
+				cfg.note("fixtures: wrote %d MiB for %s under %s in %.1f s", n>>20, name, dir, time.Since(t0).Seconds())
+			}
+			// Written back and evicted once now, which also fails at once
+			// where eviction cannot work (tmpfs), before any server starts.
+			if err := NewColdSet(s, dir).EvictAll(); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if err := MakeFixtures(dir, need); err != nil {
 		return nil, fmt.Errorf("fixtures: %w", err)
@@ -146,7 +198,7 @@ sweep:
 	for r := 1; r <= cfg.Repeats; r++ {
 		for _, q := range cfg.Queues {
 			for _, w := range cfg.Workers {
-				runs, err := runServer(ctx, cfg, dir, w, q, r, bar)
+				runs, err := runServer(ctx, cfg, dir, w, q, r, th, bar)
 				rep.Runs = append(rep.Runs, runs...)
 				if err != nil {
 					runErr = err
@@ -168,17 +220,17 @@ sweep:
 }
 
 // runServer starts one server and runs every scenario against it.
-func runServer(ctx context.Context, cfg SweepConfig, root string, workers, queue, repeat int, bar *progressbar.ProgressBar) ([]RunResult, error) {
+func runServer(ctx context.Context, cfg SweepConfig, root string, workers, queue, repeat int, th *Throttle, bar *progressbar.ProgressBar) ([]RunResult, error) {
 	srv, err := StartServer(ServerConfig{
 		Binary: cfg.ServerBin, Root: root, Workers: workers, Queue: queue,
-		CPUs: cfg.ServerCPUs, Args: cfg.ServerArgs,
+		CPUs: cfg.ServerCPUs, Args: cfg.ServerArgs, Throttle: th,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("pool %d, queue %d: %w", workers, queue, err)
 	}
 	var out []RunResult
 	for _, name := range cfg.Scenarios {
-		sc, _ := NewScenario(name, srv.Addr)
+		sc, _ := cfg.scenario(name, srv.Addr)
 		conns := cfg.Connections
 		if sc.Downloads {
 			conns = cfg.LargeConns
@@ -189,7 +241,7 @@ func runServer(ctx context.Context, cfg SweepConfig, root string, workers, queue
 		}
 		res, err := Run(ctx, Options{
 			Addr: srv.Addr, Scenario: sc, Connections: conns, Pipeline: cfg.Pipeline,
-			Duration: cfg.Duration, Warmup: cfg.Warmup,
+			Duration: cfg.Duration, Warmup: cfg.Warmup, Root: root,
 			Progress: func(p Progress) {
 				if bar != nil {
 					bar.Describe(fmt.Sprintf("%s: %s req/s", label, fmtRate(float64(p.Requests)/p.Elapsed.Seconds())))
@@ -208,6 +260,9 @@ func runServer(ctx context.Context, cfg SweepConfig, root string, workers, queue
 		if cfg.Log != nil {
 			fmt.Fprintf(cfg.Log, "%s: %s req/s, p99 %s ms, %.1f MB/s, %d errors, %d non-2xx\n",
 				label, fmtRate(rr.RPS), fmtMs(rr.P99Ms), rr.MBps, rr.Errors, rr.Non2xx)
+			if res.EvictFailed > 0 {
+				fmt.Fprintf(cfg.Log, "%s: %d evictions failed: some requests may have found their file cached\n", label, res.EvictFailed)
+			}
 		}
 	}
 	// A server that does not drain and exit 0 is a finding, not noise.
@@ -215,6 +270,17 @@ func runServer(ctx context.Context, cfg SweepConfig, root string, workers, queue
 		return out, fmt.Errorf("pool %d, queue %d: %w", workers, queue, err)
 	}
 	return out, nil
+}
+
+// note prints a line about the sweep's setup where its progress goes.
+func (c *SweepConfig) note(format string, args ...any) {
+	w := c.Log
+	if w == nil {
+		w = c.Progress
+	}
+	if w != nil {
+		fmt.Fprintf(w, "loadtest: "+format+"\n", args...)
+	}
 }
 
 func describeMachine(cfg SweepConfig) Machine {

@@ -117,6 +117,8 @@ func TestSweepRejectsBadConfig(t *testing.T) {
 		"queue 0":      func(c *SweepConfig) { c.Queues = []int{0} },
 		"no repeats":   func(c *SweepConfig) { c.Repeats = 0 },
 		"no duration":  func(c *SweepConfig) { c.Duration = 0 },
+		"disk limit":   func(c *SweepConfig) { c.DiskReadMBps = -1 },
+		"cold size":    func(c *SweepConfig) { c.ColdFileSize = -1 },
 	} {
 		c := good
 		mod(&c)

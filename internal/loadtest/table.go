@@ -18,6 +18,35 @@ type Best struct {
 	P99Ms       float64 `json:"p99_ms"`
 	BaselineRPS float64 `json:"baseline_rps,omitempty"` // pool size 0 (inline), same queue, if measured
 	WorstRPS    float64 `json:"worst_rps"`
+	// ByMBps: a download scenario, ranked by MB/s rather than req/s (a run
+	// completes only a few downloads, so their rate is coarse); then these
+	// are the MB/s of the same configurations as the req/s above.
+	ByMBps       bool    `json:"by_mb_per_s,omitempty"`
+	MBps         float64 `json:"mb_per_s,omitempty"`
+	BaselineMBps float64 `json:"baseline_mb_per_s,omitempty"`
+	WorstMBps    float64 `json:"worst_mb_per_s,omitempty"`
+}
+
+// rate, baseline and worst are the figures a Best is ranked by.
+func (b Best) rate() float64 {
+	if b.ByMBps {
+		return b.MBps
+	}
+	return b.RPS
+}
+
+func (b Best) baseline() float64 {
+	if b.ByMBps {
+		return b.BaselineMBps
+	}
+	return b.BaselineRPS
+}
+
+func (b Best) worst() float64 {
+	if b.ByMBps {
+		return b.WorstMBps
+	}
+	return b.WorstRPS
 }
 
 // tieBand: configurations whose median req/s is within this fraction of
@@ -26,25 +55,34 @@ type Best struct {
 // wins among them; then the smaller pool.
 const tieBand = 0.03
 
-// FindBest picks the best configuration of each scenario.
+// FindBest picks the best configuration of each scenario: by req/s, or by
+// MB/s for the download scenarios (large-file, cold-large).
 func FindBest(points []Point) []Best {
 	var out []Best
 	for _, name := range scenarioOrder(points) {
+		byMBps := isDownloads(name)
+		rate := func(p Point) float64 {
+			if byMBps {
+				return p.MBps
+			}
+			return p.RPS
+		}
 		var ps []Point
 		for _, p := range points {
 			if p.Scenario == name {
 				ps = append(ps, p)
 			}
 		}
-		top, worst := 0.0, math.Inf(1)
+		top, worst, worstMB := 0.0, math.Inf(1), math.Inf(1)
 		for _, p := range ps {
-			top = math.Max(top, p.RPS)
+			top = math.Max(top, rate(p))
 			worst = math.Min(worst, p.RPS)
+			worstMB = math.Min(worstMB, p.MBps)
 		}
 		var best *Point
 		for i := range ps {
 			p := &ps[i]
-			if p.RPS < top*(1-tieBand) {
+			if rate(*p) < top*(1-tieBand) {
 				continue
 			}
 			if best == nil || p.P99Ms < best.P99Ms ||
@@ -53,9 +91,15 @@ func FindBest(points []Point) []Best {
 			}
 		}
 		b := Best{Scenario: name, Workers: best.Workers, Queue: best.Queue, RPS: best.RPS, P99Ms: best.P99Ms, WorstRPS: worst}
+		if byMBps {
+			b.ByMBps, b.MBps, b.WorstMBps = true, best.MBps, worstMB
+		}
 		for _, p := range ps {
 			if p.Workers == 0 && p.Queue == best.Queue {
 				b.BaselineRPS = p.RPS
+				if byMBps {
+					b.BaselineMBps = p.MBps
+				}
 			}
 		}
 		out = append(out, b)
@@ -77,7 +121,9 @@ func scenarioOrder(points []Point) []string {
 
 // Recommend is the one-line answer: for the mixed scenario if it was run,
 // else for the scenario where the pool size mattered most (the largest
-// ratio of best to worst throughput).
+// ratio of best to worst throughput). A cold scenario (cold-files,
+// cold-large) that is not the one answered for gets a line of its own:
+// cold data is where a pool pays, and a mix of cached files does not show it.
 func Recommend(best []Best, m Machine) string {
 	if len(best) == 0 {
 		return "no results"
@@ -91,10 +137,10 @@ func Recommend(best []Best, m Machine) string {
 	}
 	if !found {
 		ratio := func(b Best) float64 {
-			if b.WorstRPS <= 0 {
+			if b.worst() <= 0 {
 				return math.Inf(1)
 			}
-			return b.RPS / b.WorstRPS
+			return b.rate() / b.worst()
 		}
 		for _, b := range best {
 			if ratio(b) > ratio(pick) {
@@ -109,19 +155,39 @@ func Recommend(best []Best, m Machine) string {
 	if m.ClientCPUs != "" {
 		where += ", load generator on CPU " + m.ClientCPUs
 	}
-	pool := fmt.Sprintf("%d (queue %d)", pick.Workers, pick.Queue)
-	if pick.Workers == 0 {
-		pool = fmt.Sprintf("0 (handlers inline; queue %d)", pick.Queue)
+	s := fmt.Sprintf("On this machine (%s), %s.", where, describeBest(pick))
+	for _, b := range best {
+		if b.Scenario != pick.Scenario && IsCold(b.Scenario) {
+			s += fmt.Sprintf("\nOn data not in the page cache, %s.", describeBest(b))
+		}
 	}
-	s := fmt.Sprintf("On this machine (%s), for scenario %s, pool size %s gives %s req/s with p99 %s ms",
-		where, pick.Scenario, pool, fmtRate(pick.RPS), fmtMs(pick.P99Ms))
+	return s
+}
+
+// describeBest says what the best configuration of a scenario gives.
+func describeBest(b Best) string {
+	pool := fmt.Sprintf("%d (queue %d)", b.Workers, b.Queue)
+	if b.Workers == 0 {
+		pool = fmt.Sprintf("0 (handlers inline; queue %d)", b.Queue)
+	}
+	rate := func(rps, mbps float64) string {
+		if b.ByMBps {
+			return fmt.Sprintf("%.1f MB/s", mbps)
+		}
+		return fmtRate(rps) + " req/s"
+	}
+	gives := rate(b.RPS, b.MBps)
+	if b.ByMBps {
+		gives += fmt.Sprintf(" (%s downloads/s)", fmtRate(b.RPS))
+	}
+	s := fmt.Sprintf("for scenario %s, pool size %s gives %s with p99 %s ms", b.Scenario, pool, gives, fmtMs(b.P99Ms))
 	switch {
-	case pick.Workers != 0 && pick.BaselineRPS > 0:
-		s += fmt.Sprintf(", %.2fx the inline baseline (pool size 0: %s req/s)", pick.RPS/pick.BaselineRPS, fmtRate(pick.BaselineRPS))
-	case pick.Workers == 0 && pick.WorstRPS > 0:
-		s += fmt.Sprintf("; no pool size beats it here (the slowest setting gives %s req/s)", fmtRate(pick.WorstRPS))
+	case b.Workers != 0 && b.baseline() > 0:
+		s += fmt.Sprintf(", %.2fx the inline baseline (pool size 0: %s)", b.rate()/b.baseline(), rate(b.BaselineRPS, b.BaselineMBps))
+	case b.Workers == 0 && b.worst() > 0:
+		s += fmt.Sprintf("; no pool size beats it here (the slowest setting gives %s)", rate(b.WorstRPS, b.WorstMBps))
 	}
-	return s + "."
+	return s
 }
 
 func poolName(workers int) string {
