@@ -60,14 +60,17 @@ usage:
 
 cold data: every default scenario reads files that stay in the page cache, where
 handlers inline (--workers 0) do as well as a pool. cold-files and cold-large keep
-their files out of it (the generator evicts each file as its response arrives), and
+their data out of it (the generator evicts their files before each run; cold-files
+reads random 8 KiB ranges of one file far larger than a run reads, cold-large evicts
+each file again after each download), and
 --disk-read-mbps N makes the disk slow: the server runs in a cgroup that limits its
 reads to N MB/s (root, and cgroup v1 blkio or v2 io.max). Not in the default lists
 (--quick, make loadtest); run them as
   loadtest sweep --scenarios cold-files,cold-large --disk-read-mbps 150 --workers 0,4,16 \
       --server-cpus 0 --client-cpus 1 --fixtures /var/tmp/loadtest-fixtures
---fixtures keeps the 160 MiB of cold-files and the cold-large files (--large-conns of
---cold-file-size each) for the next sweep; it must be on a disk, not tmpfs.
+--fixtures keeps the file of cold-files (--cold-set-size, 2 GiB) and the cold-large
+files (--large-conns of --cold-file-size each) for the next sweep; it must be on a
+disk, not tmpfs.
 
 scenarios:
 `
@@ -206,6 +209,7 @@ func sweep(ctx context.Context, args []string) error {
 	conns := fs.IntP("connections", "c", 50, "concurrent keep-alive connections (closed loop)")
 	largeConns := fs.Int("large-conns", loadtest.DefaultDownloads, "concurrent downloads in large-file (of one 1 GiB file) and cold-large (one file each)")
 	coldSize := fs.String("cold-file-size", "64M", "size of each cold-large file (bytes, or with k, M, G); written once per size")
+	setSize := fs.String("cold-set-size", "2G", "size of the one file cold-files reads 8 KiB ranges of (bytes, or with k, M, G); written once per size")
 	diskMBps := fs.Int("disk-read-mbps", 0, "limit the server's reads from the disk under the fixtures to N MB/s (10^6 bytes); root and a cgroup io controller (blkio or io.max); 0: no limit")
 	pipeline := fs.Int("pipeline", 1, "requests in flight per connection (1: no pipelining)")
 	serverCPUs := fs.String("server-cpus", "", "pin the server to these CPUs (taskset -c list, e.g. 0)")
@@ -242,13 +246,17 @@ func sweep(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	setBytes, err := checkColdSet(*setSize)
+	if err != nil {
+		return err
+	}
 	cfg := loadtest.SweepConfig{
 		ServerBin: *server, Scenarios: splitList(*scen), Workers: *workers, Queues: *queues,
 		Repeats: *repeats, Duration: *duration, Warmup: *warmup,
 		Connections: *conns, LargeConns: *largeConns, Pipeline: *pipeline,
 		ServerCPUs: *serverCPUs, ClientCPUs: *clientCPUs,
 		FixturesDir: *fixturesDir, ServerArgs: *serverArgs,
-		ColdFileSize: coldBytes, DiskReadMBps: *diskMBps,
+		ColdFileSize: coldBytes, ColdSetSize: setBytes, DiskReadMBps: *diskMBps,
 		Command: "loadtest sweep " + strings.Join(args, " "),
 	}
 	switch *progress {
@@ -332,6 +340,7 @@ func runOne(ctx context.Context, args []string) error {
 	procs := fs.Int("client-procs", 0, "GOMAXPROCS of the generator (default: the number of --client-cpus, else half the CPUs)")
 	root := fs.String("fixtures", "", "the server's --root on this machine; the cold scenarios need it: the generator writes their files there if missing and evicts them")
 	coldSize := fs.String("cold-file-size", "64M", "size of each cold-large file (bytes, or with k, M, G)")
+	setSize := fs.String("cold-set-size", "2G", "size of the one file cold-files reads 8 KiB ranges of (bytes, or with k, M, G)")
 	diskMBps := fs.Int("disk-read-mbps", 0, "limit the server's reads from the disk under --fixtures to N MB/s for the run (moves --server-pid into a cgroup, and back after); root and a cgroup io controller")
 	serverPid := fs.Int("server-pid", 0, "the server's process id, for --disk-read-mbps")
 	if err := parse(fs, args); err != nil {
@@ -344,7 +353,11 @@ func runOne(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	sc, err := loadtest.NewScenarioWith(*scen, *addr, loadtest.Params{Downloads: *conns, ColdFileSize: coldBytes})
+	setBytes, err := checkColdSet(*setSize)
+	if err != nil {
+		return err
+	}
+	sc, err := loadtest.NewScenarioWith(*scen, *addr, loadtest.Params{Downloads: *conns, ColdFileSize: coldBytes, ColdSetSize: setBytes})
 	if err != nil {
 		return usageError{err}
 	}
@@ -538,6 +551,21 @@ func checkCold(size string, mbps int) (int64, error) {
 	}
 	if mbps < 0 {
 		return 0, usageError{fmt.Errorf("--disk-read-mbps: %d is negative (0: no limit)", mbps)}
+	}
+	return n, nil
+}
+
+// minColdSetSize: a cold-files set below this is read whole by a short run.
+const minColdSetSize = 1 << 20
+
+// checkColdSet validates --cold-set-size and returns it in bytes.
+func checkColdSet(size string) (int64, error) {
+	n, err := loadtest.ParseSize(size)
+	if err != nil {
+		return 0, usageError{fmt.Errorf("--cold-set-size: %w", err)}
+	}
+	if n < minColdSetSize {
+		return 0, usageError{fmt.Errorf("--cold-set-size: %s is less than 1 MiB", size)}
 	}
 	return n, nil
 }

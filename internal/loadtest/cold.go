@@ -17,22 +17,21 @@ import (
 // scenario reads files that stay cached; the cold scenarios keep theirs out
 // of the page cache, from the client's side:
 //
-//   - before a run, every file of the scenario is written back (syncfs)
+//   - before each run (and so before its warm-up), every file of the
+//     scenario is written back (fsync: freshly written fixtures are dirty)
 //     and evicted (posix_fadvise POSIX_FADV_DONTNEED, which drops the clean
-//     pages nobody has mapped);
-//   - during the run, each file is evicted again by the connection that
-//     requested it, as soon as its response has arrived and before that
-//     connection sends its next request. The server has read the whole file
-//     by then, so nothing it still needs is dropped under it, and the next
-//     request of that file (cold-large: the next download on the same
-//     connection; cold-files: a later random pick, about 20,000 picks away)
-//     finds it cold again. It costs one open, fadvise and close per
-//     response, a few microseconds of the client's CPU.
-//
-// This evicts exactly the files the server has read: a background walk
-// over the whole set would cost far more CPU for the same coldness, and
-// could drop a window of a download between the worker reading it in and
-// the event loop sending it.
+//     pages nobody has mapped): one call per file, whatever its size;
+//   - cold-files then stays cold by its size alone: it asks for random
+//     8 KiB ranges of one large file (2 GiB by default), and a run of a few
+//     seconds reads only a small part of it, so nearly every range is
+//     still on the disk only. Nothing is evicted during the run: fadvise
+//     DONTNEED drains the per-CPU LRU lists of every CPU (an interrupt on
+//     each, the server's included), and once per response it limited the
+//     run;
+//   - cold-large (Scenario.EvictEach) reads whole files: each is evicted
+//     again by the connection that downloaded it, as soon as the download
+//     has arrived and before that connection asks for the next one. That
+//     is one call per download of 64 MiB, rare enough to cost nothing.
 //
 // Only the files' data goes cold: their inodes and directories stay in the
 // kernel's caches, as they would on a server with a large cold data set.
@@ -58,7 +57,7 @@ func EvictFile(path string) error {
 }
 
 // dropPages is EvictFile for a file known to be clean (no fsync): what the
-// generator calls for every response of a cold scenario.
+// generator calls after each download of cold-large.
 func dropPages(path string) error {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -109,7 +108,7 @@ func ResidentPages(path string) (resident, total int, err error) {
 // page cache during a run.
 type ColdSet struct {
 	root   string
-	paths  []string // absolute, parallel to the scenario's Items[0].Requests
+	paths  []string // absolute, the scenario's Cold
 	failed atomic.Int64
 }
 
@@ -126,18 +125,15 @@ func NewColdSet(s *Scenario, root string) *ColdSet {
 	return c
 }
 
-// EvictAll writes back whatever is dirty on the file system of the files
-// (syncfs: freshly written fixtures are dirty, and dirty pages cannot be
-// dropped), evicts every file, then checks that eviction works here: on
-// tmpfs, and any other file system that keeps files only in memory, the
-// pages stay, and a "cold" run would measure the page cache.
+// EvictAll writes back and evicts every file (EvictFile: fsync, since
+// freshly written fixtures are dirty and dirty pages cannot be dropped,
+// then one fadvise DONTNEED over the whole file), then checks that
+// eviction works here: on tmpfs, and any other file system that keeps
+// files only in memory, the pages stay, and a "cold" run would measure the
+// page cache.
 func (c *ColdSet) EvictAll() error {
-	if fd, err := unix.Open(c.root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err == nil {
-		_ = unix.Syncfs(fd)
-		unix.Close(fd)
-	}
 	for _, p := range c.paths {
-		if err := dropPages(p); err != nil {
+		if err := EvictFile(p); err != nil {
 			if errors.Is(err, os.ErrNotExist) {
 				return fmt.Errorf("cold fixture missing (is %s the fixtures directory the scenario was made in?): %w", c.root, err)
 			}
@@ -154,8 +150,8 @@ func (c *ColdSet) EvictAll() error {
 	return nil
 }
 
-// evict drops the file that request req of the scenario's first item read.
-// It runs on the connection's goroutine; a failure is counted (Failed),
+// evict drops the file that request req of the scenario's first item read
+// (Scenario.EvictEach). It runs on the connection's goroutine; a failure is counted (Failed),
 // not fatal.
 func (c *ColdSet) evict(item, req int) {
 	if item != 0 || req >= len(c.paths) {

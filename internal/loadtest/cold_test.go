@@ -157,10 +157,11 @@ func TestRunChecksColdOptions(t *testing.T) {
 	}
 }
 
-// Against the real server: a small cold set of 50 files, 300 requests at
-// random over 4 connections. Without eviction nearly every file would be
-// cached at the end; with it, only those whose response was cut by the end
-// of the run can be.
+// Against the real server, eviction after each response (EvictEach, as
+// cold-large does): a small cold set of 50 files, 300 requests at random
+// over 4 connections. Without eviction nearly every file would be cached at
+// the end; with it, only those whose response was cut by the end of the run
+// can be.
 func TestRunKeepsFilesCold(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the server")
@@ -175,7 +176,7 @@ func TestRunKeepsFilesCold(t *testing.T) {
 	}
 	defer srv.Stop(5 * time.Second)
 	const files, conns = 50, 4
-	s := &Scenario{Name: "cold-test", ColdSize: ColdSmallSize}
+	s := &Scenario{Name: "cold-test", ColdSize: ColdBlockSize, EvictEach: true}
 	var reqs [][]byte
 	for i := 0; i < files; i++ {
 		rel := fmt.Sprintf("cold-test/f%02d.bin", i)
@@ -193,7 +194,7 @@ func TestRunKeepsFilesCold(t *testing.T) {
 	if res.Requests != 300 || res.Non2xx != 0 || res.Errors.Total() != 0 || res.EvictFailed != 0 {
 		t.Fatalf("%d requests, %d non-2xx, errors %+v, %d evictions failed", res.Requests, res.Non2xx, res.Errors, res.EvictFailed)
 	}
-	if min := 300 * int64(ColdSmallSize); res.Bytes < min {
+	if min := 300 * int64(ColdBlockSize); res.Bytes < min {
 		t.Errorf("%d bytes received for 300 files of 8 KiB", res.Bytes)
 	}
 	cached := 0
@@ -206,5 +207,56 @@ func TestRunKeepsFilesCold(t *testing.T) {
 	}
 	if cached > conns {
 		t.Errorf("%d of %d files cached after the run; at most %d (cut by its end) should be", cached, files, conns)
+	}
+}
+
+// Against the real server, cold-files on a set of 16 MiB: the file is
+// evicted before the run, every range comes back as a 206 of 8 KiB, and
+// nothing is evicted during the run, so the blocks read stay cached, and
+// only about those: the rest of the set stays cold.
+func TestRunColdRanges(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the server")
+	}
+	dir := t.TempDir()
+	if inMemoryFS(t, dir) {
+		t.Skip("the temporary directory is in memory: nothing to evict")
+	}
+	srv, err := StartServer(ServerConfig{Binary: serverBinary(t), Root: dir, Workers: 2, Queue: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop(5 * time.Second)
+	const size = 16 << 20
+	s, err := NewScenarioWith("cold-files", srv.Addr, Params{ColdSetSize: size})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := MakeColdFixtures(dir, s); err != nil || n != size {
+		t.Fatalf("wrote %d bytes, %v", n, err)
+	}
+	path := filepath.Join(dir, s.Cold[0])
+	if b, err := os.ReadFile(path); err != nil || bytes.Count(b, []byte{0}) > len(b)/100 {
+		t.Fatalf("the set is not random data: %v", err) // and it is all in the cache now
+	}
+	const n = 200
+	res, err := Run(context.Background(), Options{Addr: srv.Addr, Scenario: s, Connections: 4, Requests: n, Root: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests != n || res.Non2xx != 0 || res.Errors.Total() != 0 || res.EvictFailed != 0 {
+		t.Fatalf("%d requests, %d non-2xx, errors %+v, %d evictions failed", res.Requests, res.Non2xx, res.Errors, res.EvictFailed)
+	}
+	if res.Bytes < n*ColdBlockSize || res.Bytes > n*(ColdBlockSize+1024) {
+		t.Errorf("%d bytes received for %d ranges of 8 KiB", res.Bytes, n)
+	}
+	resident, total, err := ResidentPages(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Evicted before the run, then at most the blocks read (and a little
+	// read-ahead around them): well under half the set.
+	if resident == 0 || resident > total/2 {
+		t.Errorf("%d of %d pages resident after %d ranges", resident, total, n)
 	}
 }

@@ -34,7 +34,8 @@ type Options struct {
 	Progress func(Progress)
 	// Root is the server's root (the fixtures directory) as this process
 	// sees it. A cold scenario (Scenario.Cold) needs it: Run evicts the
-	// scenario's files before it starts and after each response (ColdSet).
+	// scenario's files before it starts (and, for Scenario.EvictEach,
+	// after each response; see ColdSet).
 	Root string
 }
 
@@ -115,6 +116,7 @@ const maxShards = 64
 type gen struct {
 	opts       Options
 	cold       *ColdSet // of a cold scenario, else nil
+	evictEach  bool     // evict each response's file (Scenario.EvictEach)
 	base       time.Time
 	startNs    int64 // measured window, in ns since base
 	endNs      int64 // math.MaxInt64 in request-count mode
@@ -161,6 +163,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			return nil, fmt.Errorf("loadtest: scenario %s keeps its files out of the page cache: it needs the server's root on this machine (--fixtures)", sc.Name)
 		}
 		g.cold = NewColdSet(sc, opts.Root)
+		g.evictEach = sc.EvictEach
 		if err := g.cold.EvictAll(); err != nil {
 			return nil, fmt.Errorf("loadtest: %w", err)
 		}
@@ -466,7 +469,7 @@ func (w *worker) handle(n int) bool {
 			}
 			w.lat = append(w.lat, now-f.sentNs)
 		}
-		if g.cold != nil {
+		if g.evictEach {
 			// The file is all read: evict it before this connection
 			// asks for another (see ColdSet).
 			g.cold.evict(f.item, f.req)

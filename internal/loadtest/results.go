@@ -171,6 +171,8 @@ type Settings struct {
 	Command     string   `json:"command,omitempty"`
 	// ColdFileSize is the size of each cold-large file, if it ran.
 	ColdFileSize int64 `json:"cold_file_size,omitempty"`
+	// ColdSetSize is the size of the file of cold-files, if it ran.
+	ColdSetSize int64 `json:"cold_set_size,omitempty"`
 	// DiskReadMBps is the server's disk read limit (0: none); Throttle
 	// says how it was applied.
 	DiskReadMBps int    `json:"disk_read_mbps,omitempty"`

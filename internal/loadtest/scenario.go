@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -14,6 +15,30 @@ type Item struct {
 	Name     string
 	Weight   int
 	Requests [][]byte // complete request bytes, ready to write
+	// Range, if set, replaces Requests: each pick is a GET of a random
+	// block of one file (cold-files), built when it is sent.
+	Range *RangeItem
+}
+
+// RangeItem asks for Block bytes of the file at Path (Size bytes) with a
+// Range header, at a random offset that is a multiple of Block; the server
+// answers 206. Each pick's request index is the block's number.
+type RangeItem struct {
+	Path        string
+	Size, Block int64
+	head        []byte // the request up to "bytes="
+}
+
+// blocks is the number of whole blocks in the file.
+func (r *RangeItem) blocks() int64 { return r.Size / r.Block }
+
+// appendRequest appends the request for block k to b.
+func (r *RangeItem) appendRequest(b []byte, k int64) []byte {
+	b = append(b, r.head...)
+	b = strconv.AppendInt(b, k*r.Block, 10)
+	b = append(b, '-')
+	b = strconv.AppendInt(b, (k+1)*r.Block-1, 10)
+	return append(b, "\r\n\r\n"...)
 }
 
 // Scenario is a weighted mix of requests plus what it needs from the
@@ -29,11 +54,16 @@ type Scenario struct {
 	// uses its own connection count for it (--large-conns).
 	Downloads bool
 	// Cold lists the files, relative to the fixtures directory, that
-	// Items[0].Requests read, in the same order; they are ColdSize bytes
-	// each. The generator keeps them out of the page cache (see ColdSet):
-	// a run needs Options.Root, the fixtures directory on this machine.
+	// Items[0] reads (with Requests, in the same order; with Range, the
+	// one file); they are ColdSize bytes each. The generator evicts them
+	// from the page cache before each run (see ColdSet): a run needs
+	// Options.Root, the fixtures directory on this machine.
 	Cold     []string
 	ColdSize int64
+	// EvictEach: the generator evicts the file of each response again as
+	// soon as it has arrived (cold-large, whose every download reads a
+	// whole file).
+	EvictEach bool
 	// PerConnection: connection i always sends Items[0].Requests[i], its
 	// own file (cold-large); a run may have no more connections than that,
 	// and runs it without pipelining: a second download of the file queued
@@ -49,12 +79,15 @@ type Params struct {
 	Downloads int
 	// ColdFileSize is the size of each cold-large file.
 	ColdFileSize int64
+	// ColdSetSize is the size of the one file of cold-files.
+	ColdSetSize int64
 }
 
 // Defaults of Params.
 const (
 	DefaultDownloads    = 4
 	DefaultColdFileSize = 64 << 20
+	DefaultColdSetSize  = 2 << 30
 )
 
 // scenarioInfo describes each scenario for --help and the README;
@@ -72,9 +105,10 @@ var scenarioInfo = []struct {
 	{"file-1m", "GET of one 1 MiB static file", false, false},
 	{"large-file", "concurrent downloads of a 1 GiB sparse file (throughput; --large-conns of them)", true, false},
 	{"mixed", "weighted mix: ping 20, echo 10, write 5, read 15, small-file 25, many-files 20, file-1m 5", false, false},
-	{"cold-files", "GET of 20,000 distinct 8 KiB files at random, kept out of the page cache: all evicted " +
-		"(fadvise DONTNEED) before the run, and each again by the generator as soon as its response has " +
-		"arrived, so nearly every GET reads the disk (the fixtures must be on a disk, not tmpfs)", false, true},
+	{"cold-files", "GET of random 8 KiB ranges (Range: bytes=, 8 KiB-aligned, answered 206) of one large " +
+		"file of random bytes (--cold-set-size, 2 GiB), kept out of the page cache: the file is evicted " +
+		"(fsync, fadvise DONTNEED) before each run, and a run reads only a small part of it, so nearly " +
+		"every range is read from the disk (the fixtures must be on a disk, not tmpfs)", false, true},
 	{"cold-large", "concurrent full downloads of distinct random files (--cold-file-size, 64 MiB), one per " +
 		"connection (--large-conns): each evicted before the run and again by the generator after each " +
 		"download, so every byte is read from the disk", true, true},
@@ -146,6 +180,9 @@ func NewScenarioWith(name, host string, p Params) (*Scenario, error) {
 	if p.ColdFileSize <= 0 {
 		p.ColdFileSize = DefaultColdFileSize
 	}
+	if p.ColdSetSize <= 0 {
+		p.ColdSetSize = DefaultColdSetSize
+	}
 	get := func(path string) []byte {
 		return []byte("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n")
 	}
@@ -212,9 +249,17 @@ func NewScenarioWith(name, host string, p Params) (*Scenario, error) {
 		s.Fixtures = FixtureSmall | FixtureMany | FixtureMedium
 		s.LargeBodies = true
 	case "cold-files":
-		cold(s, ColdFilesCount, ColdSmallSize, ColdFilePath)
+		if p.ColdSetSize < ColdBlockSize {
+			return nil, fmt.Errorf("cold-files: a set of %d bytes is smaller than one range (%d)", p.ColdSetSize, ColdBlockSize)
+		}
+		path := ColdSetPath(p.ColdSetSize)
+		s.Items = []Item{{Name: name, Weight: 1, Range: &RangeItem{Path: path, Size: p.ColdSetSize, Block: ColdBlockSize,
+			head: []byte("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nRange: bytes=")}}}
+		s.Cold = []string{path[1:]}
+		s.ColdSize = p.ColdSetSize
 	case "cold-large":
 		cold(s, p.Downloads, p.ColdFileSize, func(i int) string { return ColdLargePath(p.ColdFileSize, i) })
+		s.EvictEach = true
 		s.LargeBodies = true
 		s.Downloads = true
 		s.PerConnection = true
@@ -236,7 +281,8 @@ type picker struct {
 	cum   []int // cumulative weights
 	total int
 	rng   *rand.Rand
-	fixed int // PerConnection: the request of this connection, else -1
+	fixed int    // PerConnection: the request of this connection, else -1
+	buf   []byte // the last ranged request built
 }
 
 // newPicker is the picker of connection conn (counted from 0).
@@ -253,7 +299,8 @@ func newPicker(s *Scenario, seed uint64, conn int) *picker {
 }
 
 // next returns the index of the chosen item, the index of the request
-// among the item's, and the request to send.
+// among the item's (of a ranged item, the block), and the request to send,
+// valid until the next call.
 func (p *picker) next() (int, int, []byte) {
 	if p.fixed >= 0 {
 		return 0, p.fixed, p.items[0].Requests[p.fixed]
@@ -262,6 +309,11 @@ func (p *picker) next() (int, int, []byte) {
 	if len(p.items) > 1 {
 		r := p.rng.IntN(p.total)
 		i = sort.SearchInts(p.cum, r+1)
+	}
+	if r := p.items[i].Range; r != nil {
+		k := p.rng.Int64N(r.blocks())
+		p.buf = r.appendRequest(p.buf[:0], k)
+		return i, int(k), p.buf
 	}
 	reqs := p.items[i].Requests
 	if len(reqs) == 1 {

@@ -3,6 +3,7 @@ package loadtest
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -20,11 +21,19 @@ func TestEveryScenarioBuildsValidRequests(t *testing.T) {
 			t.Errorf("%s: no description or items", name)
 		}
 		for _, it := range s.Items {
-			if it.Weight <= 0 || len(it.Requests) == 0 {
-				t.Errorf("%s/%s: weight %d, %d requests", name, it.Name, it.Weight, len(it.Requests))
+			if it.Weight <= 0 || (len(it.Requests) == 0) == (it.Range == nil) {
+				t.Errorf("%s/%s: weight %d, %d requests, range %v", name, it.Name, it.Weight, len(it.Requests), it.Range)
+				continue
+			}
+			samples := [][]byte{}
+			if it.Range != nil {
+				last := it.Range.blocks() - 1
+				samples = append(samples, it.Range.appendRequest(nil, 0), it.Range.appendRequest(nil, last))
+			} else {
+				samples = append(samples, it.Requests[0], it.Requests[len(it.Requests)-1])
 			}
 			// Each request is exactly one well-formed HTTP/1.1 request.
-			for _, raw := range []([]byte){it.Requests[0], it.Requests[len(it.Requests)-1]} {
+			for _, raw := range samples {
 				r := bufio.NewReader(bytes.NewReader(raw))
 				req, err := http.ReadRequest(r)
 				if err != nil {
@@ -131,37 +140,56 @@ func TestPickerSingleItemAndZeroSkew(t *testing.T) {
 	}
 }
 
-// cold-files: 20,000 distinct small files, each request reading the file
-// of the same index in Cold, small enough for a worker to read whole.
+// cold-files: one large file (ColdSetSize, in Cold), each request an
+// 8 KiB range of it at a random 8 KiB-aligned offset, spread over the
+// whole file.
 func TestColdFilesScenario(t *testing.T) {
 	s, err := NewScenario("cold-files", "h")
 	if err != nil {
 		t.Fatal(err)
 	}
-	reqs := s.Items[0].Requests
-	if len(s.Items) != 1 || len(reqs) != ColdFilesCount || len(s.Cold) != ColdFilesCount {
-		t.Fatalf("%d items, %d requests, %d cold files", len(s.Items), len(reqs), len(s.Cold))
+	if len(s.Items) != 1 || s.Items[0].Range == nil || len(s.Cold) != 1 || s.Cold[0] != "cold-set/2g.bin" {
+		t.Fatalf("%d items, range %v, cold files %q", len(s.Items), s.Items[0].Range, s.Cold)
 	}
-	seen := map[string]bool{}
-	for i, r := range reqs {
-		if want := "GET /" + s.Cold[i] + " HTTP/1.1\r\n"; !strings.HasPrefix(string(r), want) {
-			t.Fatalf("request %d is %q, not for its file %s", i, r, s.Cold[i])
-		}
-		seen[s.Cold[i]] = true
-	}
-	if len(seen) != ColdFilesCount {
-		t.Errorf("%d distinct files", len(seen))
-	}
-	if s.ColdSize != ColdSmallSize || s.ColdSize > 16<<10 || s.Downloads || s.PerConnection || s.Fixtures != 0 {
+	if s.ColdSize != DefaultColdSetSize || s.EvictEach || s.Downloads || s.PerConnection || s.Fixtures != 0 || s.LargeBodies {
 		t.Errorf("%+v", s)
 	}
 	if !IsCold("cold-files") || IsCold("many-files") || isDownloads("cold-files") {
 		t.Error("IsCold / isDownloads")
 	}
-	for _, want := range []string{"out of the page cache", "evicted", "as soon as its response"} {
+	for _, want := range []string{"out of the page cache", "evicted", "before each run", "8 KiB ranges", "one large file", "small part"} {
 		if !strings.Contains(s.Description, want) {
 			t.Errorf("description %q does not say how coldness is kept (%q)", s.Description, want)
 		}
+	}
+
+	// A set of 64 blocks: every pick is a well-formed range of one block,
+	// and the picks cover the set.
+	s, err = NewScenarioWith("cold-files", "h:1", Params{ColdSetSize: 64*ColdBlockSize + 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Cold[0] != "cold-set/"+sizeLabel(64*ColdBlockSize+100)+".bin" || s.ColdSize != 64*ColdBlockSize+100 {
+		t.Fatalf("%q of %d", s.Cold, s.ColdSize)
+	}
+	p := newPicker(s, 7, 0)
+	seen := map[int]bool{}
+	for i := 0; i < 2000; i++ {
+		item, k, req := p.next()
+		if item != 0 || k < 0 || k >= 64 {
+			t.Fatalf("pick %d: item %d, block %d", i, item, k)
+		}
+		want := fmt.Sprintf("GET /%s HTTP/1.1\r\nHost: h:1\r\nRange: bytes=%d-%d\r\n\r\n", s.Cold[0], k*ColdBlockSize, (k+1)*ColdBlockSize-1)
+		if string(req) != want {
+			t.Fatalf("pick %d: %q, want %q", i, req, want)
+		}
+		seen[k] = true
+	}
+	if len(seen) != 64 {
+		t.Errorf("2000 picks hit %d of 64 blocks", len(seen))
+	}
+	if _, err := NewScenarioWith("cold-files", "h", Params{ColdSetSize: ColdBlockSize - 1}); err == nil {
+		t.Error("a set smaller than one range accepted")
 	}
 }
 
@@ -172,7 +200,7 @@ func TestColdLargeScenario(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.Cold) != DefaultDownloads || s.ColdSize != DefaultColdFileSize || !s.Downloads || !s.PerConnection || !s.LargeBodies {
+	if len(s.Cold) != DefaultDownloads || s.ColdSize != DefaultColdFileSize || !s.Downloads || !s.PerConnection || !s.LargeBodies || !s.EvictEach {
 		t.Errorf("defaults: %d files of %d, %+v", len(s.Cold), s.ColdSize, s)
 	}
 	s, err = NewScenarioWith("cold-large", "h", Params{Downloads: 3, ColdFileSize: 3 << 20})

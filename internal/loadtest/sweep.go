@@ -40,6 +40,8 @@ type SweepConfig struct {
 
 	// ColdFileSize is the size of each cold-large file (0: 64 MiB).
 	ColdFileSize int64
+	// ColdSetSize is the size of the one file of cold-files (0: 2 GiB).
+	ColdSetSize int64
 	// DiskReadMBps, above 0, limits the server's reads from the disk under
 	// the fixtures to so many MB/s (a cgroup, see Throttle): root only.
 	DiskReadMBps int
@@ -70,6 +72,8 @@ func (c *SweepConfig) check() error {
 		return errors.New("connections must be 1 or more")
 	case c.ColdFileSize < 0:
 		return errors.New("cold file size must not be negative")
+	case c.ColdSetSize < 0:
+		return errors.New("cold set size must not be negative")
 	case c.DiskReadMBps < 0:
 		return errors.New("disk read limit must not be negative")
 	}
@@ -94,7 +98,7 @@ func (c *SweepConfig) check() error {
 // scenario builds a scenario with the sweep's sizes: cold-large has a file
 // for each of its LargeConns connections.
 func (c *SweepConfig) scenario(name, host string) (*Scenario, error) {
-	return NewScenarioWith(name, host, Params{Downloads: c.LargeConns, ColdFileSize: c.ColdFileSize})
+	return NewScenarioWith(name, host, Params{Downloads: c.LargeConns, ColdFileSize: c.ColdFileSize, ColdSetSize: c.ColdSetSize})
 }
 
 // Sweep runs the sweep. The repetitions are the outer loop, so a slow drift
@@ -120,8 +124,11 @@ func Sweep(ctx context.Context, cfg SweepConfig) (*Report, error) {
 		},
 	}
 	for _, name := range cfg.Scenarios {
-		if name == "cold-large" {
+		switch name {
+		case "cold-large":
 			rep.Settings.ColdFileSize = cmp.Or(cfg.ColdFileSize, DefaultColdFileSize)
+		case "cold-files":
+			rep.Settings.ColdSetSize = cmp.Or(cfg.ColdSetSize, DefaultColdSetSize)
 		}
 	}
 	v, err := ServerVersion(ctx, cfg.ServerBin)
