@@ -84,7 +84,6 @@ const (
 	readBufSize   = 4096
 	sendfileChunk = 256 << 10 // measured: 2 MiB chunks left S4 at 0.93x nginx, 256 KiB interleave clients better
 	sendBudget    = 1 << 20   // file bytes per connection per loop turn, so downloads cannot starve others (4 MiB: /ping p99 7-11 ms behind 4 cold downloads; 1 MiB: 4-6 ms)
-	turnBudget    = 2 << 20   // file bytes per loop turn, all connections together: a turn stays short however many downloads run
 	yieldCap      = 50 * time.Microsecond
 	maxFreeBufs   = 256 // recycled 4 KiB read buffers kept: 1 MiB
 	maxFreeJobs   = 256 // recycled jobs kept
@@ -110,17 +109,16 @@ type Reactor struct {
 	done  *completions
 	table table
 
-	timers     timerHeap
-	jobs       []*job     // recycled jobs
-	bufs       [][]byte   // recycled read buffers
-	stalled    []uint64   // connections whose job waits for room in the pool, oldest first
-	inline     []*job     // jobs served inline, waiting to be written
-	inflight   int        // jobs in the pool
-	turnBudget int64      // file bytes this loop turn may still send
-	kicked     bool       // this turn made a handshake goroutine runnable: yield before sleeping
-	tls        *tlsServer // nil: no HTTPS listener
-	scratch    []byte     // lingering reads land here
-	refusal    protocol.Batch
+	timers   timerHeap
+	jobs     []*job     // recycled jobs
+	bufs     [][]byte   // recycled read buffers
+	stalled  []uint64   // connections whose job waits for room in the pool, oldest first
+	inline   []*job     // jobs served inline, waiting to be written
+	inflight int        // jobs in the pool
+	kicked   bool       // this turn made a handshake goroutine runnable: yield before sleeping
+	tls      *tlsServer // nil: no HTTPS listener
+	scratch  []byte     // lingering reads land here
+	refusal  protocol.Batch
 
 	epoch        time.Time
 	clock        int64        // nanoseconds since epoch, read once per loop turn
@@ -296,7 +294,6 @@ func (r *Reactor) Run() error {
 			return fmt.Errorf("epoll_wait: %w", err)
 		}
 		r.tick()
-		r.turnBudget = turnBudget
 		if r.done.pending() {
 			// Responses that are ready leave before this turn's downloads
 			// take their budgets: a /ping behind busy downloads waits for

@@ -26,7 +26,6 @@ func (r *Reactor) writable(c *conn) step {
 }
 
 // flush writes c's job from where it stopped, within a budget per wake-up
-// and what is left of the loop turn's
 // so one download cannot starve the other connections.
 func (r *Reactor) flush(c *conn) step {
 	if s := r.sendPending(c); s != stepOn {
@@ -34,7 +33,7 @@ func (r *Reactor) flush(c *conn) step {
 	}
 	j := c.job
 	items := j.out.Items
-	budget := min(int64(sendBudget), r.turnBudget)
+	budget := int64(sendBudget)
 	for j.cur < len(items) {
 		it := &items[j.cur]
 		switch {
@@ -62,7 +61,6 @@ func (r *Reactor) flush(c *conn) step {
 			n, s := r.sendFile(c, &it.File, it.File.Off+j.fileSent, int(chunk))
 			j.fileSent += int64(n)
 			budget -= int64(n)
-			r.turnBudget -= int64(n)
 			if s != stepOn {
 				return s
 			}
