@@ -242,11 +242,7 @@ func sweep(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	coldBytes, err := checkCold(*coldSize, *diskMBps)
-	if err != nil {
-		return err
-	}
-	setBytes, err := checkColdSet(*setSize)
+	coldBytes, setBytes, err := checkColdFlags(*coldSize, *setSize, *diskMBps)
 	if err != nil {
 		return err
 	}
@@ -349,11 +345,7 @@ func runOne(ctx context.Context, args []string) error {
 	if *addr == "" {
 		return usageError{errors.New("--addr is required")}
 	}
-	coldBytes, err := checkCold(*coldSize, *diskMBps)
-	if err != nil {
-		return err
-	}
-	setBytes, err := checkColdSet(*setSize)
+	coldBytes, setBytes, err := checkColdFlags(*coldSize, *setSize, *diskMBps)
 	if err != nil {
 		return err
 	}
@@ -541,6 +533,15 @@ const minColdFileSize = 64 << 10
 
 // checkCold validates --cold-file-size and --disk-read-mbps, and returns
 // the size in bytes.
+// checkColdFlags validates the cold scenarios' sizes and the read limit.
+func checkColdFlags(fileSize, setSize string, mbps int) (file, set int64, err error) {
+	if file, err = checkCold(fileSize, mbps); err != nil {
+		return 0, 0, err
+	}
+	set, err = checkColdSet(setSize)
+	return file, set, err
+}
+
 func checkCold(size string, mbps int) (int64, error) {
 	n, err := loadtest.ParseSize(size)
 	if err != nil {

@@ -163,18 +163,7 @@ func TestRunChecksColdOptions(t *testing.T) {
 // the end; with it, only those whose response was cut by the end of the run
 // can be.
 func TestRunKeepsFilesCold(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts the server")
-	}
-	dir := t.TempDir()
-	if inMemoryFS(t, dir) {
-		t.Skip("the temporary directory is in memory: nothing to evict")
-	}
-	srv, err := StartServer(ServerConfig{Binary: serverBinary(t), Root: dir, Workers: 2, Queue: 64})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop(5 * time.Second)
+	dir, srv := startColdServer(t)
 	const files, conns = 50, 4
 	s := &Scenario{Name: "cold-test", ColdSize: ColdBlockSize, EvictEach: true}
 	var reqs [][]byte
@@ -215,18 +204,7 @@ func TestRunKeepsFilesCold(t *testing.T) {
 // nothing is evicted during the run, so the blocks read stay cached, and
 // only about those: the rest of the set stays cold.
 func TestRunColdRanges(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts the server")
-	}
-	dir := t.TempDir()
-	if inMemoryFS(t, dir) {
-		t.Skip("the temporary directory is in memory: nothing to evict")
-	}
-	srv, err := StartServer(ServerConfig{Binary: serverBinary(t), Root: dir, Workers: 2, Queue: 64})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop(5 * time.Second)
+	dir, srv := startColdServer(t)
 	const size = 16 << 20
 	s, err := NewScenarioWith("cold-files", srv.Addr, Params{ColdSetSize: size})
 	if err != nil {
@@ -259,4 +237,23 @@ func TestRunColdRanges(t *testing.T) {
 	if resident == 0 || resident > total/2 {
 		t.Errorf("%d of %d pages resident after %d ranges", resident, total, n)
 	}
+}
+
+// startColdServer starts the built server on a temporary root on a disk;
+// the test is skipped where the root would be in memory (nothing to evict).
+func startColdServer(t *testing.T) (string, *Server) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts the server")
+	}
+	dir := t.TempDir()
+	if inMemoryFS(t, dir) {
+		t.Skip("the temporary directory is in memory: nothing to evict")
+	}
+	srv, err := StartServer(ServerConfig{Binary: serverBinary(t), Root: dir, Workers: 2, Queue: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Stop(5 * time.Second) })
+	return dir, srv
 }
