@@ -29,9 +29,9 @@ type Config struct {
 	TLS       bool // an HTTPS listener is open: /stats shows its figures
 }
 
-// discardLimit is the body a request to any route but /write may carry;
+// DiscardLimit is the body a request to any route but /write may carry;
 // it is read and ignored, as RFC 9110 allows.
-const discardLimit = 64 << 10
+const DiscardLimit = 64 << 10
 
 // Router answers every request; it implements workers.Handler.
 type Router struct {
@@ -74,7 +74,7 @@ func (rt *Router) Admit(req *protocol.Request) (int64, int) {
 	case rt.routeFor(req.Path).takesBody:
 		return rt.cfg.WriteLimit, 0
 	case rt.cfg.Compat == protocol.Modern:
-		return discardLimit, 0
+		return DiscardLimit, 0
 	case req.IsMethod("POST"):
 		return 0, 400 // the C server took POST only where it kept the body (/write)
 	}

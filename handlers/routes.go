@@ -21,7 +21,7 @@ type route struct {
 	methods []string
 
 	// takesBody: the body is the route's input, up to Config.WriteLimit.
-	// Other routes read at most discardLimit of a body and ignore it, and
+	// Other routes read at most DiscardLimit of a body and ignore it, and
 	// in classic mode refuse POST with 400 before reading it.
 	takesBody bool
 

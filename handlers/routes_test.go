@@ -116,7 +116,7 @@ func TestRouteTableModernAdmission(t *testing.T) {
 				continue
 			}
 			limit, status := admit(t, rt, m+" "+path+" HTTP/1.1\r\nHost: h\r\n\r\n")
-			want := int64(discardLimit)
+			want := int64(DiscardLimit)
 			if r.takesBody {
 				want = rt.cfg.WriteLimit
 			}

@@ -38,8 +38,7 @@ type job struct {
 	fetchErr error
 
 	run      func() // the pool task that serves the requests, bound once so submitting allocates nothing
-	fetchRun func() // the pool task that reads a window in
-	task     func() // the one of them this job is out for
+	fetchRun func() // the pool task that reads a window in (while fetching)
 }
 
 // next returns a reset request slot at the end of the batch.
@@ -110,7 +109,7 @@ func (r *Reactor) recycle(j *job) {
 // dispatch hands j to the pool without blocking. When the pool's queue is
 // full the connection stops reading and waits its turn: nothing is dropped.
 func (r *Reactor) dispatch(c *conn, j *job) {
-	c.job, c.state, j.task = j, stateQueued, j.run
+	c.job, c.state = j, stateQueued
 	if r.pool == nil || (j.n == 1 && j.reqs[0].Err != 0) {
 		j.serve() // no pool, or only an error to encode: no blocking work
 		r.inline = append(r.inline, j)
@@ -125,7 +124,7 @@ func (r *Reactor) dispatch(c *conn, j *job) {
 func (r *Reactor) fetchWindow(c *conn, j *job, n int64) step {
 	it := &j.out.Items[j.cur]
 	j.fetching, j.fetchOff, j.fetchLen, j.fetchErr = true, it.File.Off+j.fileSent, n, nil
-	c.state, j.task = stateFetching, j.fetchRun
+	c.state = stateFetching
 	if r.pool == nil {
 		j.fetch() // no pool: the loop itself waits, as --workers 0 means
 		r.inline = append(r.inline, j)
@@ -135,7 +134,7 @@ func (r *Reactor) fetchWindow(c *conn, j *job, n int64) step {
 	return stepFetching
 }
 
-// submit puts j.task in the pool, or queues the connection for a retry.
+// submit puts j in the pool, or queues the connection for a retry.
 func (r *Reactor) submit(c *conn, j *job) {
 	if r.trySubmit(j) {
 		r.inflight++
@@ -146,12 +145,12 @@ func (r *Reactor) submit(c *conn, j *job) {
 	r.stalled = append(r.stalled, c.id())
 }
 
-// trySubmit hands j's task to the pool: a window read in its own lane.
+// trySubmit hands j to the pool: a window read in its own lane.
 func (r *Reactor) trySubmit(j *job) bool {
 	if j.fetching {
-		return r.pool.TrySubmitRead(j.task)
+		return r.pool.TrySubmitRead(j.fetchRun)
 	}
-	return r.pool.TrySubmit(j.task)
+	return r.pool.TrySubmit(j.run)
 }
 
 // retryStalled resubmits waiting jobs, oldest first, until the pool refuses.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"http_server/stats"
+	"http_server/workers"
 
 	"golang.org/x/sys/unix"
 )
@@ -106,7 +107,7 @@ func (r *Reactor) startHandshake(c *conn, l *listener) {
 //go:noinline
 func growHandshakeStack() {
 	var pad [24 << 10]byte
-	touch(pad[:])
+	workers.Touch(pad[:])
 }
 
 // handshakeFailure sorts a failed handshake into one of a few reasons.
@@ -207,6 +208,3 @@ func (r *Reactor) readCipher(c *conn) (ready bool, s step) {
 	t.mc.lend(r.scratch[:n])
 	return true, stepOn
 }
-
-//go:noinline
-func touch(b []byte) { b[0] = 1 }

@@ -97,14 +97,15 @@ func (r *Reactor) send(c *conn, p []byte, more bool) (int, step) {
 		return len(p), r.sendPending(c)
 	}
 	n, err := writeSocket(c.fd, p, more)
+	n = max(n, 0) // a failed write reports -1
 	if n > 0 {
 		c.lastWrite = r.now()
 	}
 	switch {
 	case err == unix.EAGAIN || (err == nil && n < len(p)):
-		return max(n, 0), r.block(c)
+		return n, r.block(c)
 	case err != nil && err != unix.EINTR:
-		return max(n, 0), stepAbort
+		return n, stepAbort
 	}
 	return n, stepOn
 }

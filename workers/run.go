@@ -22,8 +22,8 @@ type Handler interface {
 
 // Serve answers reqs in order into out, and stops after a response that
 // closes the connection. It runs on a worker, or inline on the reactor when
-// there is no pool. It never touches a socket. A file's first window is
-// brought into memory here, so the reactor's sendfile does not wait for it.
+// there is no pool. It never touches a socket. A small file is read into
+// its response here, and a larger one's first window probed (loadFile).
 func Serve(h Handler, enc *protocol.Encoder, pages Pages, reqs []protocol.Request, out *protocol.Batch) {
 	for i := range reqs {
 		if !serveOne(h, enc, pages, &reqs[i], out) {
@@ -46,10 +46,7 @@ func serveOne(h Handler, enc *protocol.Encoder, pages Pages, req *protocol.Reque
 	defer func() {
 		if p := recover(); p != nil {
 			slog.Error("handler panic", "panic", fmt.Sprint(p), "path", string(req.Path))
-			truncate(out, before)
-			enc.Encode(out, req, &protocol.Reply{Status: 500, ContentType: "text/plain; charset=utf-8",
-				Body: protocol.ErrorBody(500), Close: true})
-			more = false
+			more = internalError(enc, req, out, before)
 		}
 	}()
 	h.Serve(req, out)
@@ -60,12 +57,19 @@ func serveOne(h Handler, enc *protocol.Encoder, pages Pages, req *protocol.Reque
 		// Nothing of the response has left: the client gets a 500 rather
 		// than a body cut short.
 		slog.Error("reading a file to send", "err", err, "path", string(req.Path))
-		truncate(out, before)
-		enc.Encode(out, req, &protocol.Reply{Status: 500, ContentType: "text/plain; charset=utf-8",
-			Body: protocol.ErrorBody(500), Close: true})
-		return false
+		return internalError(enc, req, out, before)
 	}
 	return !out.Items[before].Close
+}
+
+// internalError replaces whatever the request's handler appended from item
+// before on with a 500 that closes the connection, and reports false: the
+// connection takes no more requests.
+func internalError(enc *protocol.Encoder, req *protocol.Request, out *protocol.Batch, before int) bool {
+	truncate(out, before)
+	enc.Encode(out, req, &protocol.Reply{Status: 500, ContentType: "text/plain; charset=utf-8",
+		Body: protocol.ErrorBody(500), Close: true})
+	return false
 }
 
 // loadFile readies a response's file. A small file is read into the
@@ -124,8 +128,11 @@ func CloseFile(it *protocol.Item) {
 //go:noinline
 func GrowStack() {
 	var pad [6 << 10]byte
-	touch(pad[:])
+	Touch(pad[:])
 }
 
+// Touch writes to b so that the compiler keeps a stack array that is there
+// only to grow the stack (GrowStack, and the reactor's handshake goroutines).
+//
 //go:noinline
-func touch(b []byte) { b[0] = 1 }
+func Touch(b []byte) { b[0] = 1 }

@@ -226,7 +226,7 @@ func start(cfg *config) (*server, error) {
 		Addr: cfg.addr, Port: cfg.port, ListenFd: lfd,
 		Handler: router, Parser: protocol.Parser{Limits: limits, Compat: cfg.compat},
 		Encoder: enc, Stats: counters,
-		MaxBody:       max(cfg.writeLimit, 64<<10),
+		MaxBody:       max(cfg.writeLimit, handlers.DiscardLimit),
 		HeaderTimeout: cfg.headerTimeout,
 		BodyTimeout:   cfg.bodyTimeout,
 		IdleTimeout:   cfg.idleTimeout,

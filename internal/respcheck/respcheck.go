@@ -112,3 +112,19 @@ func FileFields(t testing.TB, what string, r Response, wantType string, wantLen 
 		}
 	}
 }
+
+// NotModified checks a 304 to a conditional request on a file of size
+// bytes: it carries the current ETag, no Content-Range, and a
+// Content-Length that is absent or the 200's (RFC 9110 section 8.6).
+func NotModified(t testing.TB, what string, r Response, etag string, size int) {
+	t.Helper()
+	if got := r.Header.Get("ETag"); got != etag {
+		t.Errorf("%s: 304 with ETag %q, want %q", what, got, etag)
+	}
+	if cl := r.Header.Get("Content-Length"); cl != "" && cl != strconv.Itoa(size) {
+		t.Errorf("%s: 304 with Content-Length %q (RFC 9110 8.6: absent or the 200's length)", what, cl)
+	}
+	if r.Header.Get("Content-Range") != "" {
+		t.Errorf("%s: 304 with Content-Range %q", what, r.Header.Get("Content-Range"))
+	}
+}
