@@ -156,13 +156,19 @@ func getExact(ctx context.Context, c *http.Client, url string, want []byte) erro
 // poolCompleted is the pool's count of finished tasks in a JSON /stats.
 func poolCompleted(t testing.TB, m map[string]any) float64 {
 	t.Helper()
+	return poolNumber(t, m, "completed")
+}
+
+// poolNumber is one numeric field of the "pool" object of a JSON /stats.
+func poolNumber(t testing.TB, m map[string]any, key string) float64 {
+	t.Helper()
 	p, ok := m["pool"].(map[string]any)
 	if !ok {
 		t.Fatalf(`JSON /stats has no "pool" object: %v`, m)
 	}
-	n, ok := p["completed"].(float64)
+	n, ok := p[key].(float64)
 	if !ok {
-		t.Fatalf(`"pool" has no numeric "completed": %v`, p)
+		t.Fatalf(`"pool" has no numeric %q: %v`, key, p)
 	}
 	return n
 }
@@ -189,7 +195,8 @@ func TestE2EColdDownloadPlain(t *testing.T) {
 	defer cancel()
 
 	cold := makeCold(t, path)
-	before := poolCompleted(t, jsonStats(t, s.Addr))
+	m := jsonStats(t, s.Addr)
+	before, waitsBefore := poolCompleted(t, m), poolNumber(t, m, "disk_waits")
 	start := time.Now()
 	var finished atomic.Bool
 	done := make(chan error, 1)
@@ -220,7 +227,11 @@ func TestE2EColdDownloadPlain(t *testing.T) {
 	elapsed := time.Since(start)
 	// Pool tasks beyond the requests' own (this stats request, the
 	// download, the pings) are windows a worker read in.
-	fetched := poolCompleted(t, jsonStats(t, s.Addr)) - before - 2 - pings
+	m = jsonStats(t, s.Addr)
+	fetched := poolCompleted(t, m) - before - 2 - pings
+	if waits := poolNumber(t, m, "disk_waits") - waitsBefore; cold && waits == 0 {
+		t.Errorf("JSON /stats pool.disk_waits did not move for a download of an evicted file")
+	}
 	if cold && fetched == 0 {
 		t.Logf("no window after the first was read in by a worker: read-ahead brought them in with it (TestE2EColdEvictedMidDownload covers that path)")
 	}

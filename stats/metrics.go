@@ -81,6 +81,11 @@ func (m *Metrics) record(route Route, status int, bytes int64, latency time.Dura
 // Gauge registers a value read at scrape time.
 func (m *Metrics) Gauge(name string, f func() float64) { m.set.NewGauge(name, f) }
 
+// Counter registers a counter kept elsewhere, read at scrape time.
+func (m *Metrics) Counter(name string, f func() uint64) {
+	m.set.RegisterMetricsWriter(func(w io.Writer) { metrics.WriteCounterUint64(w, name, f()) })
+}
+
 // Write renders every series in the Prometheus text format.
 func (m *Metrics) Write(w io.Writer) { m.set.WritePrometheus(w) }
 

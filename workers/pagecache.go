@@ -71,8 +71,11 @@ func NoReadahead(fd int) { _ = unix.Fadvise(fd, 0, 0, unix.FADV_RANDOM) }
 
 // Fetch starts the disk reads for the whole range at once (readahead(2)),
 // then reads it through a small buffer, which waits for those reads and
-// reports their errors.
+// reports their errors. The reactor asks only for windows that are not in
+// memory, so this is always a disk wait.
 func (PageCache) Fetch(fd int, off, n int64) error {
+	diskWait.enter()
+	defer diskWait.exit()
 	_, _, _ = unix.Syscall(unix.SYS_READAHEAD, uintptr(fd), uintptr(off), uintptr(n))
 	bp := fetchBuf.Get().(*[]byte)
 	defer fetchBuf.Put(bp)

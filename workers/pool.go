@@ -20,6 +20,7 @@ type Pool struct {
 // caller, and the caller is the reactor.
 func NewPool(size, queue int) *Pool {
 	p := pond.NewPool(size, pond.WithQueueSize(queue), pond.WithNonBlocking(true))
+	SpareProcs(size) // every worker may wait for the disk at once
 	// Downloads from a slow disk would otherwise take every worker, and a
 	// request as light as /ping would queue behind their reads.
 	return &Pool{p: p, reads: p.NewSubpool(max(1, size/2)), size: size, queue: queue}
@@ -47,17 +48,20 @@ type PoolStats struct {
 	Queued    uint64 `json:"queued"`     // tasks waiting now
 	Completed uint64 `json:"completed"`  // tasks finished since start
 	QueueFull uint64 `json:"queue_full"` // submits refused because the queue was full
+	DiskWaits uint64 `json:"disk_waits"` // file reads that waited for the disk (see diskwait.go)
 }
 
-// Stats reads the pool's counters; a nil pool (inline mode) reports zeros.
+// Stats reads the pool's counters; a nil pool (inline mode) reports zeros
+// but for the disk waits, which the loop then does itself.
 func (p *Pool) Stats() PoolStats {
 	if p == nil {
-		return PoolStats{}
+		return PoolStats{DiskWaits: DiskWaits()}
 	}
 	return PoolStats{
 		Workers: p.size, QueueSize: p.queue,
 		Running:   p.p.RunningWorkers(),
 		Queued:    p.p.WaitingTasks(),
 		Completed: p.p.CompletedTasks(),
+		DiskWaits: DiskWaits(),
 	}
 }

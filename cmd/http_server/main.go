@@ -181,6 +181,7 @@ func start(cfg *config) (*server, error) {
 	metrics.Gauge("http_server_pool_workers", func() float64 { return float64(pool.Stats().Workers) })
 	metrics.Gauge("http_server_pool_workers_running", func() float64 { return float64(pool.Stats().Running) })
 	metrics.Gauge("http_server_pool_queue_depth", func() float64 { return float64(pool.Stats().Queued) })
+	metrics.Counter("http_server_disk_waits_total", workers.DiskWaits)
 	var cert *certificate
 	if cfg.tlsCert != "" {
 		if cert, err = loadCertificate(cfg); err != nil {
