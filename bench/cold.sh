@@ -120,9 +120,12 @@ run_one() {
 	sh -c "${cg:+echo \$\$ >$cg/cgroup.procs;} $launch" >"$dir/server.log" 2>&1 &
 	pid=$!
 	for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/ping" && break; sleep 0.05; done
-	rm -f "$dir/stop"
-	taskset -c 1 python3 "$bench/pinger.py" "$port" "$dir/stop" >"$dir/ping.txt" &
+	rm -f "$dir/stop" "$dir/ready"
+	taskset -c 1 python3 "$bench/pinger.py" "$port" "$dir/stop" "$dir/ready" >"$dir/ping.txt" &
 	local pinger=$! start end
+	# The downloads start once the pinger measures: on a fast disk they
+	# are over in a second or two.
+	for _ in $(seq 100); do [ -e "$dir/ready" ] && break; sleep 0.02; done
 	start=$(date +%s.%N)
 	for i in $(seq "$nfiles"); do
 		taskset -c 1 curl -s -o /dev/null -w '%{size_download}\n' "http://127.0.0.1:$port/cold$i.bin" >"$dir/dl$i.txt" &

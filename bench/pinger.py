@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """GET /ping every 5 ms on one keep-alive connection until STOPFILE exists;
 prints the latencies' p50, p99 and max in milliseconds and the count.
+READYFILE, if given, is created once the first answer is in, so the load
+can start only when the pinger measures.
 
-    pinger.py PORT STOPFILE
+    pinger.py PORT STOPFILE [READYFILE]
 """
 import os
 import socket
@@ -10,6 +12,7 @@ import sys
 import time
 
 port, stop = int(sys.argv[1]), sys.argv[2]
+ready = sys.argv[3] if len(sys.argv) > 3 else None
 s = socket.create_connection(("127.0.0.1", port))
 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 req = b"GET /ping HTTP/1.1\r\nHost: bench\r\n\r\n"
@@ -36,6 +39,8 @@ while not os.path.exists(stop):
             sys.exit("pinger: the server closed the connection")
         buf += chunk
     lat.append((time.perf_counter() - t0) * 1000)
+    if ready and len(lat) == 1:
+        open(ready, "w").close()
     next_at += 0.005
     time.sleep(max(0, next_at - time.perf_counter()))
 lat.sort()

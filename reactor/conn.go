@@ -53,6 +53,7 @@ type conn struct {
 	full    bool // the read buffer is full while a job still reads it: input paused
 	peerEOF bool // the client half-closed (or closed)
 	last    bool // no more requests will be taken: close after the output
+	more    bool // its send budget ran out with the socket writable: Reactor.more brings it back next turn
 
 	in    []byte // read buffer: in[start:] is not yet consumed
 	start int

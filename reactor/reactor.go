@@ -114,6 +114,8 @@ type Reactor struct {
 	bufs     [][]byte   // recycled read buffers
 	stalled  []uint64   // connections whose job waits for room in the pool, oldest first
 	inline   []*job     // jobs served inline, waiting to be written
+	more     []uint64   // connections that go on sending next turn (their budget ran out)
+	moreNext []uint64   // the other half of more's double buffer
 	inflight int        // jobs in the pool
 	kicked   bool       // this turn made a handshake goroutine runnable: yield before sleeping
 	tls      *tlsServer // nil: no HTTPS listener
@@ -273,7 +275,7 @@ func (r *Reactor) Run() error {
 		if len(r.stalled) > 0 && timeout > 1 {
 			timeout = 1 // a worker slot may free up without a completion
 		}
-		if r.done.pending() || len(r.inline) > 0 {
+		if r.done.pending() || len(r.inline) > 0 || len(r.more) > 0 {
 			timeout = 0
 		} else if (r.inflight > 0 || r.kicked) && timeout != 0 {
 			if r.done.spin(yieldCap) {
@@ -317,6 +319,7 @@ func (r *Reactor) Run() error {
 		}
 		r.expire() // before complete: a timeout may queue an error response
 		r.complete()
+		r.sendMore()
 		r.retryStalled()
 		r.resumeAccept()
 		if r.drainReq.Load() && !r.draining {
