@@ -48,3 +48,23 @@ func TestPageCacheFetch(t *testing.T) {
 		t.Fatalf("an empty range is resident")
 	}
 }
+
+// Without /dev/null, Fetch waits by reading through a buffer: the same
+// answers (nil, then io.ErrUnexpectedEOF past the end).
+func TestReadThrough(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(name, make([]byte, 200<<10), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := readThrough(int(f.Fd()), 4096, 150<<10); err != nil {
+		t.Fatalf("readThrough inside the file: %v", err)
+	}
+	if err := readThrough(int(f.Fd()), 100<<10, 150<<10); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("readThrough past the end: %v, want io.ErrUnexpectedEOF", err)
+	}
+}
