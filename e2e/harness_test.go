@@ -67,6 +67,7 @@ type serverOptions struct {
 	Files    []*os.File // passed as descriptors 3, 4, ...
 	TLS      bool       // also wait for the "listening for https on" line (TLSAddr)
 	TLSOnly  bool       // wait for the https line only (--tls-only: no plain listener, Addr stays "")
+	Loops    int        // --loops; 0: 2, so every test runs the several-loop shape whatever the machine's CPUs
 }
 
 // server is one running http_server process.
@@ -113,6 +114,11 @@ func startServer(t testing.TB, o serverOptions) *server {
 		args = append(args, "--port", "0")
 	}
 	args = append(args, "--root", root)
+	loops := o.Loops
+	if loops == 0 {
+		loops = 2
+	}
+	args = append(args, "--loops", strconv.Itoa(loops))
 	args = append(args, o.Args...)
 
 	var cmd *exec.Cmd

@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -268,8 +269,8 @@ func listeningPorts(t testing.TB, pid int) []int {
 				continue
 			}
 			_, hexPort, _ := strings.Cut(fs[1], ":")
-			if p, err := strconv.ParseUint(hexPort, 16, 16); err == nil {
-				ports = append(ports, int(p))
+			if p, err := strconv.ParseUint(hexPort, 16, 16); err == nil && !slices.Contains(ports, int(p)) {
+				ports = append(ports, int(p)) // each loop has its own socket on the port: counted once
 			}
 		}
 	}

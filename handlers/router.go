@@ -27,6 +27,10 @@ type Config struct {
 	HTTPSPort int
 	HTTPSHost string
 	TLS       bool // an HTTPS listener is open: /stats shows its figures
+
+	// LoopConnections reports each event loop's open connections for
+	// /stats (nil: not shown). Set with SetLoops once the loops exist.
+	LoopConnections func() []int64
 }
 
 // DiscardLimit is the body a request to any route but /write may carry;

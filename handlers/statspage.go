@@ -22,9 +22,14 @@ type statsJSON struct {
 	Refused      uint64             `json:"refused"`
 	AcceptPaused uint64             `json:"accept_paused"`
 	FileErrors   uint64             `json:"file_errors"`
+	Loops        []int64            `json:"loops,omitempty"` // open connections of each event loop
 	Pool         workers.PoolStats  `json:"pool"`
 	TLS          *stats.TLSSnapshot `json:"tls,omitempty"` // only with an HTTPS listener
 }
+
+// SetLoops gives /stats each event loop's open connections. Called before
+// the loops run.
+func (rt *Router) SetLoops(conns func() []int64) { rt.cfg.LoopConnections = conns }
 
 // stats reports the counters as they were before this response; the
 // reactor counts the response itself once it has left.
@@ -42,6 +47,7 @@ func (rt *Router) stats(req *protocol.Request, out *protocol.Batch) {
 			Refused:      rt.cfg.Stats.Refused.Load(),
 			AcceptPaused: rt.cfg.Stats.AcceptPaused.Load(),
 			FileErrors:   rt.cfg.Stats.FileErrors.Load(),
+			Loops:        rt.loopConnections(),
 			Pool:         ps,
 			TLS:          rt.tlsStats(),
 		})
@@ -49,6 +55,13 @@ func (rt *Router) stats(req *protocol.Request, out *protocol.Batch) {
 		return
 	}
 	rt.text(req, out, appendClassicStats(make([]byte, 0, 128), s))
+}
+
+func (rt *Router) loopConnections() []int64 {
+	if rt.cfg.LoopConnections == nil {
+		return nil
+	}
+	return rt.cfg.LoopConnections()
 }
 
 // appendClassicStats writes the plain-text body the C server sent.

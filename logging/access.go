@@ -23,8 +23,8 @@ type Entry struct {
 }
 
 // Access formats access-log lines and hands them to a Writer. Log is called
-// on the reactor goroutine only: it formats into a reused buffer and queues
-// a copy, and never waits for the disk.
+// on one loop's goroutine only (ForLoop gives each loop its own): it
+// formats into a reused buffer, queues a copy, and never waits for the disk.
 type Access struct {
 	w    *Writer
 	json bool
@@ -33,6 +33,10 @@ type Access struct {
 
 // NewAccess logs to w in the Combined Log Format, or as JSON lines.
 func NewAccess(w *Writer, json bool) *Access { return &Access{w: w, json: json} }
+
+// ForLoop is another formatter for the same log, for another loop: each
+// loop formats into its own buffer, and the Writer takes lines from all.
+func (a *Access) ForLoop() *Access { return &Access{w: a.w, json: a.json} }
 
 // Writer is where the lines go (for Reopen and Close).
 func (a *Access) Writer() *Writer { return a.w }

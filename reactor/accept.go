@@ -48,7 +48,7 @@ func (r *Reactor) acceptAll(l *listener) {
 			r.acceptLogged = false
 			slog.Info("accepting again")
 		}
-		if r.opts.MaxConns > 0 && r.table.open >= r.opts.MaxConns {
+		if r.opts.MaxConns > 0 && r.stats.Connections.Load() >= int64(r.opts.MaxConns) { // all loops together
 			r.refuse(fd, l.tls)
 			continue
 		}
@@ -66,6 +66,7 @@ func (r *Reactor) acceptAll(l *listener) {
 			continue
 		}
 		r.stats.Connections.Add(1)
+		r.open.Add(1)
 		r.stats.Accepted.Add(1)
 		if l.tls {
 			r.startHandshake(c, l)
@@ -124,6 +125,16 @@ type listener struct {
 	addr   *net.TCPAddr
 	tls    bool
 	active bool // EPOLLIN is registered: accepting
+	shared bool // one socket for every loop (socket activation): EPOLLEXCLUSIVE, closed by the Group
+}
+
+// events is the epoll interest of an accepting listener. A shared one
+// wakes one loop per connection, not all of them.
+func (l *listener) events() uint32 {
+	if l.shared {
+		return unix.EPOLLIN | unix.EPOLLEXCLUSIVE
+	}
+	return unix.EPOLLIN
 }
 
 // openListeners opens the plain listener (or adopts the socket the service
@@ -135,8 +146,9 @@ func (r *Reactor) openListeners() error {
 		var err error
 		if o.ListenFd > 0 {
 			l.fd, l.addr, err = adopt(o.ListenFd)
+			l.shared = o.SharedListenFd
 		} else {
-			l.fd, l.addr, err = listen(o.Addr, o.Port, o.Backlog)
+			l.fd, l.addr, err = listen(o.Addr, o.Port, o.Backlog, o.ReusePort)
 		}
 		if err != nil {
 			return err
@@ -144,7 +156,7 @@ func (r *Reactor) openListeners() error {
 		r.lis = append(r.lis, l)
 	}
 	if o.TLS != nil {
-		fd, addr, err := listen(o.TLS.Addr, o.TLS.Port, o.Backlog)
+		fd, addr, err := listen(o.TLS.Addr, o.TLS.Port, o.Backlog, o.ReusePort)
 		if err != nil {
 			return fmt.Errorf("https listener: %w", err)
 		}
@@ -160,11 +172,16 @@ func (r *Reactor) setAccepting(i int, on bool) {
 	if l.fd < 0 || l.active == on {
 		return
 	}
-	var ev uint32
-	if on {
-		ev = unix.EPOLLIN
+	switch {
+	case l.shared && on: // EPOLLEXCLUSIVE cannot be modified, only added and deleted
+		r.poll.add(l.fd, l.events(), slotListener-int32(i), 0)
+	case l.shared:
+		r.poll.del(l.fd)
+	case on:
+		r.poll.mod(l.fd, l.events(), slotListener-int32(i), 0)
+	default:
+		r.poll.mod(l.fd, 0, slotListener-int32(i), 0)
 	}
-	r.poll.mod(l.fd, ev, slotListener-int32(i), 0)
 	l.active = on
 }
 
@@ -178,7 +195,9 @@ func (r *Reactor) closeListener() {
 		if r.poll != nil && r.poll.fd >= 0 {
 			r.poll.del(l.fd)
 		}
-		unix.Close(l.fd)
+		if !l.shared {
+			unix.Close(l.fd)
+		}
 		l.fd, l.active = -1, false
 	}
 }

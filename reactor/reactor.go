@@ -48,6 +48,11 @@ type Options struct {
 	Backlog  int
 	ListenFd int // an already listening socket to adopt (systemd socket activation); 0: listen on Addr:Port
 
+	// Set by Group for its loops: each binds its own listeners to the same
+	// ports, or shares the adopted socket (which the Group then closes).
+	ReusePort      bool
+	SharedListenFd bool
+
 	Handler workers.Handler
 	Pages   workers.Pages // whether a file's pages are in memory, and how a worker reads them in (nil: the page cache)
 	Pool    Submitter     // nil: handlers run inline on the reactor
@@ -127,6 +132,7 @@ type Reactor struct {
 	acceptPaused int64        // when accepting resumes after EMFILE (0: not paused)
 	acceptLogged bool         // this episode of descriptor exhaustion was logged
 	heartbeat    atomic.Int64 // wall-clock nanoseconds of the loop's latest turn
+	open         atomic.Int64 // this loop's open connections, for the per-loop gauges
 	stopping     atomic.Bool
 	drainReq     atomic.Bool
 	draining     bool // no new connections; each open one closes after its current response
@@ -168,7 +174,7 @@ func New(o Options) (*Reactor, error) {
 	}
 	err = r.poll.add(r.done.efd, unix.EPOLLIN, slotWake, 0)
 	for i := 0; err == nil && i < len(r.lis); i++ {
-		err = r.poll.add(r.lis[i].fd, unix.EPOLLIN, slotListener-int32(i), 0)
+		err = r.poll.add(r.lis[i].fd, r.lis[i].events(), slotListener-int32(i), 0)
 		r.lis[i].active = true
 	}
 	if err != nil {

@@ -13,8 +13,10 @@ import (
 )
 
 // listen opens a non-blocking, close-on-exec TCP listener on addr:port.
-// Port 0 lets the kernel pick; the bound address is returned.
-func listen(addr string, port int, backlog int) (int, *net.TCPAddr, error) {
+// Port 0 lets the kernel pick; the bound address is returned. reusePort
+// lets each loop of a Group bind its own listener to the same port, and
+// the kernel spreads new connections across them.
+func listen(addr string, port int, backlog int, reusePort bool) (int, *net.TCPAddr, error) {
 	ta, err := net.ResolveTCPAddr("tcp", net.JoinHostPort(addr, strconv.Itoa(port)))
 	if err != nil {
 		return -1, nil, err
@@ -38,6 +40,12 @@ func listen(addr string, port int, backlog int) (int, *net.TCPAddr, error) {
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
 		unix.Close(fd)
 		return -1, nil, fmt.Errorf("setsockopt: %w", err)
+	}
+	if reusePort {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
+			unix.Close(fd)
+			return -1, nil, fmt.Errorf("setsockopt SO_REUSEPORT: %w", err)
+		}
 	}
 	if err := unix.Bind(fd, sa); err != nil {
 		unix.Close(fd)

@@ -195,4 +195,5 @@ func (r *Reactor) closeConn(c *conn) {
 	c.job, c.in = nil, nil
 	r.table.release(c)
 	r.stats.Connections.Add(-1)
+	r.open.Add(-1)
 }

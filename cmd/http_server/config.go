@@ -22,6 +22,7 @@ type config struct {
 	port            int
 	root            string
 	workers         int
+	loops           int
 	queue           int
 	compat          protocol.Compat
 	writeLimit      int64
@@ -66,6 +67,10 @@ var errHelp = errors.New("help")
 // defaultWorkers favours file I/O that blocks: twice the cores, at least 4.
 func defaultWorkers() int { return max(4, 2*runtime.NumCPU()) }
 
+// defaultLoops is one event loop per CPU the process may use (its
+// affinity and CPU quota, as GOMAXPROCS counts them).
+func defaultLoops() int { return runtime.GOMAXPROCS(0) }
+
 // Meta flags act on the command line only; they have no config-file key
 // and no environment variable.
 var metaFlags = map[string]bool{"help": true, "version": true, "config": true,
@@ -82,6 +87,7 @@ func newFlagSet(c *config) (*pflag.FlagSet, *string, *string) {
 	fs.IntVar(&c.port, "port", 8080, "TCP port, 0 picks a free one; when not set anywhere else, the number in ./port.txt if that file exists")
 	fs.StringVar(&c.root, "root", ".", "document root for static files")
 	fs.IntVar(&c.workers, "workers", defaultWorkers(), "worker pool size, 0 runs handlers inline on the reactor; the default is 2 x CPUs, at least 4")
+	fs.IntVar(&c.loops, "loops", defaultLoops(), "event loops (reactors), each with its own connections, all sharing the pool; the default is one per CPU the process may use")
 	fs.IntVar(&c.queue, "queue", 1024, "bounded queue of requests waiting for a worker")
 	compat := fs.String("compat", "modern", "wire format: modern (HTTP/1.1, keep-alive) or classic (the C server's exact bytes)")
 	fs.Int64Var(&c.writeLimit, "write-limit", 1024, "largest POST /write body, in bytes")
@@ -197,6 +203,8 @@ func (c *config) validate() error {
 		return c.optionError("port", fmt.Sprintf("%d must be 0..65535", c.port))
 	case c.workers < 0:
 		return c.optionError("workers", fmt.Sprintf("%d must be 0 or more", c.workers))
+	case c.loops < 1 || c.loops > 1024:
+		return c.optionError("loops", fmt.Sprintf("%d must be 1..1024", c.loops))
 	case c.queue < 1:
 		return c.optionError("queue", fmt.Sprintf("%d must be 1 or more", c.queue))
 	case c.writeLimit < 0 || c.writeLimit > 1<<30:

@@ -82,7 +82,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		slog.Error(err.Error())
 		return 1
 	}
-	attrs := []any{"root", cfg.root, "workers", cfg.workers, "queue", cfg.queue,
+	attrs := []any{"root", cfg.root, "workers", cfg.workers, "loops", cfg.loops, "queue", cfg.queue,
 		"compat", cfg.compat.String(), "max_conns", srv.maxConns}
 	if srv.activated != "" {
 		attrs = append(attrs, "socket", srv.activated)
@@ -145,7 +145,7 @@ type server struct {
 	activated  string // "from the service manager" under socket activation
 	metricsURL string // where /metrics is served when not on the main listener
 	counters   *stats.Counters
-	reactor    *reactor.Reactor
+	reactor    *reactor.Group
 	pool       *workers.Pool
 	files      *handlers.Files
 	cert       *certificate // nil: no HTTPS
@@ -257,13 +257,17 @@ func start(cfg *config) (*server, error) {
 		opts.TLS = &reactor.TLSOptions{Addr: cfg.addr, Port: cfg.tlsPort, Config: cert.tlsConfig(),
 			HandshakeTimeout: cfg.tlsHandshakeTimeout, MaxHandshakes: cfg.tlsMaxHandshakes}
 	}
-	r, err := reactor.New(opts)
+	r, err := reactor.NewGroup(opts, cfg.loops)
 	if err != nil {
 		if pool != nil {
 			pool.Stop()
 		}
 		files.Close()
 		return nil, err
+	}
+	router.SetLoops(r.Connections)
+	for i := 0; i < r.Loops(); i++ {
+		metrics.Gauge(fmt.Sprintf(`http_server_loop_connections{loop="%d"}`, i), func() float64 { return float64(r.Connections()[i]) })
 	}
 	srv := &server{reactor: r, pool: pool, files: files, maxConns: opts.MaxConns, counters: counters, access: access, cert: cert}
 	if cfg.tlsRedirect {

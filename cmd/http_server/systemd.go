@@ -41,9 +41,9 @@ func activatedListener() (int, error) {
 }
 
 // watchdog feeds systemd's watchdog (WatchdogSec=) at half its interval,
-// but only while the reactor's loop is turning: a stuck reactor stops the
+// but only while every event loop is turning: a stuck loop stops the
 // feeding, and systemd restarts the service. It also refreshes STATUS=.
-func watchdog(r *reactor.Reactor, counters *stats.Counters, stop <-chan struct{}) {
+func watchdog(r *reactor.Group, counters *stats.Counters, stop <-chan struct{}) {
 	interval, err := daemon.SdWatchdogEnabled(false)
 	if err != nil || interval <= 0 {
 		return

@@ -439,7 +439,10 @@ func (w *worker) readStep(fd uintptr) bool {
 func (w *worker) handle(n int) bool {
 	g := w.g
 	now := g.now()
-	if now >= g.startNs && now < g.endNs {
+	// With a request budget (-n), bytes stop counting once the last
+	// counted response is in: what other connections still receive then
+	// belongs to responses that are not counted.
+	if now >= g.startNs && now < g.endNs && (g.opts.Requests <= 0 || g.remaining.Load() > 0) {
 		w.bytes += int64(n)
 	}
 	w.end += n

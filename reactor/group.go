@@ -1,0 +1,161 @@
+package reactor
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Group is several loops, each a Reactor with its own epoll set, timers and
+// connections, all handing jobs to the one pool; a job's completion goes
+// back to the loop that owns its connection (job.r), never to another.
+//
+// Connections are spread by the kernel: each loop binds its own listener
+// to the same port with SO_REUSEPORT, so each has its own accept queue and
+// no loop wakes for another's connection. A socket passed by the service
+// manager is one socket: every loop waits on it with EPOLLEXCLUSIVE, which
+// wakes one loop per connection. See DESIGN.md for why.
+//
+// What is global stays global: --max-conns counts every loop's connections
+// (stats.Connections), the handshake cap is split between the loops, the
+// watchdog is fed only while every loop turns, and a drain ends when every
+// loop has drained.
+type Group struct {
+	loops    []*Reactor
+	sharedFd int // the adopted socket every loop shares (-1: none), closed after the loops
+}
+
+// NewGroup opens n loops (n < 1 counts as 1). One loop is exactly a
+// Reactor as New makes it.
+func NewGroup(o Options, n int) (*Group, error) {
+	n = max(n, 1)
+	g := &Group{sharedFd: -1}
+	if n > 1 {
+		if o.ListenFd > 0 {
+			o.SharedListenFd = true
+			g.sharedFd = o.ListenFd
+		} else {
+			o.ReusePort = true
+		}
+		if o.AccessLog != nil {
+			o.AccessLog = o.AccessLog.ForLoop()
+		}
+		if o.TLS != nil {
+			t := *o.TLS
+			if t.MaxHandshakes <= 0 {
+				t.MaxHandshakes = 256
+			}
+			t.MaxHandshakes = (t.MaxHandshakes + n - 1) / n // each loop its share
+			o.TLS = &t
+		}
+	}
+	first, err := New(o)
+	if err != nil {
+		return nil, err
+	}
+	g.loops = append(g.loops, first)
+	// The other loops bind the ports the first one got (port 0 picks once).
+	if a := first.Addr(); a != nil && !o.SharedListenFd {
+		o.Port = a.Port
+	}
+	if a := first.TLSAddr(); a != nil {
+		t := *o.TLS
+		t.Port = a.Port
+		o.TLS = &t
+	}
+	for i := 1; i < n; i++ {
+		lo := o
+		if o.AccessLog != nil {
+			lo.AccessLog = o.AccessLog.ForLoop() // each loop formats its own lines
+		}
+		r, err := New(lo)
+		if err != nil {
+			g.Close()
+			return nil, err
+		}
+		g.loops = append(g.loops, r)
+	}
+	return g, nil
+}
+
+// Run runs every loop and returns once all have returned, with the first
+// error any of them met. A loop that fails stops the others.
+func (g *Group) Run() error {
+	if len(g.loops) == 1 {
+		return g.loops[0].Run()
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(g.loops))
+	for i, r := range g.loops {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if errs[i] = r.Run(); errs[i] != nil {
+				g.Stop()
+			}
+		}()
+	}
+	wg.Wait()
+	g.closeShared()
+	return errors.Join(errs...)
+}
+
+// Stop asks every loop to return. Safe from any goroutine.
+func (g *Group) Stop() {
+	for _, r := range g.loops {
+		r.Stop()
+	}
+}
+
+// Drain asks every loop to drain (Reactor.Drain); Run returns when all have.
+func (g *Group) Drain() {
+	for _, r := range g.loops {
+		r.Drain()
+	}
+}
+
+// Alive reports whether every loop turned within the last d.
+func (g *Group) Alive(d time.Duration) bool {
+	for _, r := range g.loops {
+		if !r.Alive(d) {
+			return false
+		}
+	}
+	return true
+}
+
+// Addr is the address the plain-HTTP listeners are bound to (nil: none).
+func (g *Group) Addr() *net.TCPAddr { return g.loops[0].Addr() }
+
+// TLSAddr is the address the HTTPS listeners are bound to (nil: none).
+func (g *Group) TLSAddr() *net.TCPAddr { return g.loops[0].TLSAddr() }
+
+// Loops is the number of loops.
+func (g *Group) Loops() int { return len(g.loops) }
+
+// Connections is each loop's open connections, in loop order.
+func (g *Group) Connections() []int64 {
+	n := make([]int64, len(g.loops))
+	for i, r := range g.loops {
+		n[i] = r.open.Load()
+	}
+	return n
+}
+
+// Close frees a group that will not Run.
+func (g *Group) Close() {
+	for _, r := range g.loops {
+		r.Close()
+	}
+	g.closeShared()
+}
+
+func (g *Group) closeShared() {
+	if g.sharedFd >= 0 {
+		unix.Close(g.sharedFd)
+		g.sharedFd = -1
+	}
+}
