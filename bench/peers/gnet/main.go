@@ -73,6 +73,7 @@ func (s *server) OnTraffic(c gnet.Conn) gnet.Action {
 func main() {
 	port := flag.Int("port", 8080, "TCP port on 127.0.0.1")
 	flag.String("root", "", "ignored (gnet serves no files)")
+	multicore := flag.Bool("multicore", false, "one event loop per CPU (gnet.WithMulticore), as bench/multicore.sh runs it")
 	flag.Parse()
 	refresh()
 	go func() {
@@ -82,8 +83,12 @@ func main() {
 	}()
 	addr := fmt.Sprintf("127.0.0.1:%d", *port)
 	s := &server{addr: addr}
-	// One event loop: the harness pins every server to one CPU.
-	err := gnet.Run(s, "tcp://"+addr, gnet.WithNumEventLoop(1), gnet.WithReuseAddr(true))
+	// One event loop unless -multicore: compare.sh pins every server to one CPU.
+	opts := []gnet.Option{gnet.WithNumEventLoop(1), gnet.WithReuseAddr(true)}
+	if *multicore {
+		opts = []gnet.Option{gnet.WithMulticore(true), gnet.WithReuseAddr(true)}
+	}
+	err := gnet.Run(s, "tcp://"+addr, opts...)
 	if err != nil {
 		log.Fatal(err)
 	}
