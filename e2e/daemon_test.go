@@ -118,6 +118,28 @@ func TestE2EDaemonSocketActivation(t *testing.T) {
 	if resp.StatusCode != 200 || string(body) != "pong" {
 		t.Fatalf("through the adopted socket: %d %q", resp.StatusCode, body)
 	}
+
+	// Two loops share the one socket: every connection is served, by
+	// whichever loop the kernel wakes, and each is counted once.
+	const conns = 20
+	before := loopConnections(t, addr) // the client's keep-alive connection, and the stats request's own
+	for i := 0; i < conns; i++ {
+		c := dial(t, addr)
+		defer c.Close()
+		c.Send(getRequest("/ping"))
+		if r := c.ReadResponse(false); r.Status != 200 || string(r.Body) != "pong" {
+			t.Fatalf("connection %d through the shared socket: %d %q", i, r.Status, r.Body)
+		}
+	}
+	per := loopConnections(t, addr)
+	if len(per) != 2 || len(before) != 2 || per[0]+per[1] != before[0]+before[1]+conns {
+		t.Errorf(`"loops" = %v, then %v after %d more connections: want 2 loops holding them all`, before, per, conns)
+	}
+	t.Logf("connections per loop through the shared socket: %v", per)
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	if code := s.Wait(10 * time.Second); code != 0 {
+		t.Fatalf("exit %d after SIGTERM with two loops on one socket", code)
+	}
 }
 
 // SIGTERM while four 1 GiB downloads run: they complete, new connections
@@ -389,4 +411,19 @@ func awaitLines(t *testing.T, path string, n int) []string {
 	b, _ := os.ReadFile(path)
 	t.Fatalf("%s: %q, want %d lines", path, b, n)
 	return nil
+}
+
+// SIGTERM sent the moment the start line appears drains the server (exit
+// 0, "stopped"), rather than killing it before its handler is in place.
+func TestE2EDaemonSigtermRightAfterStart(t *testing.T) {
+	for i := 0; i < 5; i++ {
+		s := startServer(t, serverOptions{})
+		s.cmd.Process.Signal(syscall.SIGTERM)
+		if code := s.Wait(10 * time.Second); code != 0 {
+			t.Fatalf("run %d: exit %d after a SIGTERM right after the start line, want 0", i, code)
+		}
+		if !strings.Contains(s.Output(), "stopped") {
+			t.Fatalf("run %d: no \"stopped\" line after SIGTERM:\n%s", i, s.Output())
+		}
+	}
 }

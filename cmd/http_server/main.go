@@ -82,6 +82,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		slog.Error(err.Error())
 		return 1
 	}
+	// Signals are caught before the start line: a SIGTERM sent as soon as
+	// the server says it listens must drain it, not kill it.
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
 	attrs := []any{"root", cfg.root, "workers", cfg.workers, "loops", cfg.loops, "queue", cfg.queue,
 		"compat", cfg.compat.String(), "max_conns", srv.maxConns}
 	if srv.activated != "" {
@@ -102,8 +108,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer close(stopWatchdog)
 	go watchdog(srv.reactor, srv.counters, stopWatchdog)
 
-	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	go func() {
 		// First signal: drain, cut short after the shutdown timeout.
 		// Second signal: leave at once.
@@ -118,8 +122,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		logw.Close()
 		os.Exit(1)
 	}()
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
 	go func() {
 		for range hup {
 			srv.reopenLogs()

@@ -1,6 +1,6 @@
 // Command loadtest drives http_server with load and compares pool sizes.
 //
-//	loadtest sweep [flags]        start the server per configuration, run scenarios, write results
+//	loadtest sweep [flags]        start the server per configuration (loops, pool, queue), run scenarios, write results
 //	loadtest run --addr H:P       one run against a server that is already running
 //	loadtest compare-wrk [flags]  validate the generator against wrk on GET /ping
 //	loadtest fixtures DIR         write the fixture files (for a server started by hand)
@@ -45,8 +45,9 @@ func main() {
 const usage = `loadtest: load tests of http_server that compare pool sizes
 
 usage:
-  loadtest sweep [flags]        start ./http_server for each pool and queue size, run the
-                                scenarios, print a table, write CSV, JSON and an SVG chart
+  loadtest sweep [flags]        start ./http_server for each number of event loops (--loops,
+                                default 1), pool size and queue size, run the scenarios,
+                                print a table, write CSV, JSON and an SVG chart
   loadtest run --addr H:P [flags]
                                 one run against a server that is already running
   loadtest compare-wrk [flags]  the generator and wrk alternately on GET /ping, same
@@ -201,6 +202,7 @@ func sweep(ctx context.Context, args []string) error {
 	server := fs.String("server", defaultServerBin(), "http_server binary to start (default: $HTTP_SERVER_BIN, else ./http_server)")
 	quick := fs.Bool("quick", false, "the quick sweep of 'make loadtest': scenarios ping,small-file,many-files,mixed; --duration 1s --warmup 500ms (flags given explicitly still win)")
 	scen := fs.String("scenarios", "ping,echo,write-read,small-file,many-files,file-1m,large-file,mixed", "comma-separated scenarios, or 'all'")
+	loops := fs.IntSlice("loops", []int{1}, "event loops (--loops of the server), each with its own connections, all sharing the pool; every server gets it explicitly, whatever its own default (one per CPU)")
 	workers := fs.IntSlice("workers", []int{0, 1, 2, 4, 8, 16, 64}, "pool sizes (--workers of the server); 0 runs handlers inline, the baseline")
 	queues := fs.IntSlice("queues", []int{1024}, "queue sizes (--queue of the server)")
 	repeats := fs.Int("repeats", 3, "measurements of each point; the table shows the median and the spread")
@@ -242,12 +244,15 @@ func sweep(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	if err := checkLoops(*loops); err != nil {
+		return err
+	}
 	coldBytes, setBytes, err := checkColdFlags(*coldSize, *setSize, *diskMBps)
 	if err != nil {
 		return err
 	}
 	cfg := loadtest.SweepConfig{
-		ServerBin: *server, Scenarios: splitList(*scen), Workers: *workers, Queues: *queues,
+		ServerBin: *server, Scenarios: splitList(*scen), Loops: *loops, Workers: *workers, Queues: *queues,
 		Repeats: *repeats, Duration: *duration, Warmup: *warmup,
 		Connections: *conns, LargeConns: *largeConns, Pipeline: *pipeline,
 		ServerCPUs: *serverCPUs, ClientCPUs: *clientCPUs,
@@ -292,15 +297,19 @@ func sweep(ctx context.Context, args []string) error {
 	}
 	cfg.ClientProcs = setProcs(*clientCPUs, *procs)
 
-	fmt.Fprintf(os.Stderr, "loadtest: %d runs (%d scenarios x %d pool sizes x %d queue sizes x %d repeats), about %v\n",
-		cfg.Runs(), len(cfg.Scenarios), len(cfg.Workers), len(cfg.Queues), cfg.Repeats, cfg.Estimate().Round(time.Second))
+	loopCounts := ""
+	if len(cfg.Loops) > 1 {
+		loopCounts = fmt.Sprintf(" x %d loop counts", len(cfg.Loops))
+	}
+	fmt.Fprintf(os.Stderr, "loadtest: %d runs (%d scenarios%s x %d pool sizes x %d queue sizes x %d repeats), about %v\n",
+		cfg.Runs(), len(cfg.Scenarios), loopCounts, len(cfg.Workers), len(cfg.Queues), cfg.Repeats, cfg.Estimate().Round(time.Second))
 	report, err := loadtest.Sweep(ctx, cfg)
 	if report == nil {
 		return err
 	}
 	if cfg.ServerCPUs != *serverCPUs { // record what was asked, not the restored mask
 		report.Machine.ServerCPUs = *serverCPUs
-		report.Recommendation = loadtest.Recommend(report.Best, report.Machine)
+		report.Recommendation = loadtest.Recommend(report.Best, report.Machine, report.Settings.Loops)
 	}
 	if werr := loadtest.WriteOutputs(*out, report); werr != nil {
 		return errors.Join(err, werr)
@@ -312,7 +321,11 @@ func sweep(ctx context.Context, args []string) error {
 		_ = loadtest.WriteMarkdownTable(os.Stdout, report.Points, report.Best)
 	}
 	fmt.Println()
-	fmt.Println("best pool size per scenario (* in the table): highest median req/s (MB/s for downloads); within 3% of it, lowest p99")
+	best := "best pool size per scenario (* in the table)"
+	if len(cfg.Loops) > 1 {
+		best = "best loops and pool size per scenario (* in the table)"
+	}
+	fmt.Println(best + ": highest median req/s (MB/s for downloads); within 3% of it, lowest p99")
 	fmt.Println(report.Recommendation)
 	fmt.Printf("\nresults: %s/{%s,%s,%s,%s} (%.0f s)\n", *out,
 		loadtest.PointsCSV, loadtest.RunsCSV, loadtest.ReportJSON, loadtest.ChartSVG, report.Seconds)
@@ -525,6 +538,19 @@ func report(args []string) error {
 	fmt.Println()
 	fmt.Println(rep.Recommendation)
 	fmt.Printf("chart: %s\n", *chart)
+	return nil
+}
+
+// checkLoops validates --loops: a server has at least one event loop.
+func checkLoops(loops []int) error {
+	if len(loops) == 0 {
+		return usageError{errors.New("--loops: need at least one value")}
+	}
+	for _, n := range loops {
+		if n < 1 {
+			return usageError{fmt.Errorf("--loops: %d is less than 1", n)}
+		}
+	}
 	return nil
 }
 

@@ -19,6 +19,10 @@ func TestUsageErrors(t *testing.T) {
 		{},
 		{"frobnicate"},
 		{"sweep", "--workers", "x"},
+		{"sweep", "--loops", "x"},
+		{"sweep", "--loops", "0"},
+		{"sweep", "--loops", "1,-2"},
+		{"sweep", "--loops="},
 		{"sweep", "--progress", "loud"},
 		{"sweep", "--server-cpus", "1-0"},
 		{"sweep", "extra"},
@@ -108,7 +112,7 @@ func TestSweepCommand(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "results")
 	code := run(context.Background(), []string{"sweep", "--server", bin, "--quick", "--scenarios", "ping",
-		"--workers", "1", "--repeats", "1", "--duration", "300ms", "--warmup", "0s", "-c", "4",
+		"--loops", "1,2", "--workers", "1", "--repeats", "1", "--duration", "300ms", "--warmup", "0s", "-c", "4",
 		"--progress", "none", "--out", out})
 	if code != 0 {
 		t.Fatalf("exit %d", code)
@@ -132,16 +136,41 @@ func TestSweepCommand(t *testing.T) {
 	var rep struct {
 		Settings struct {
 			Scenarios []string
+			Loops     []int
 			Duration  string
 			Command   string
 		}
-		Points []struct{ RPS float64 }
+		Points []struct {
+			Loops int
+			RPS   float64
+		}
 	}
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Points) != 1 || rep.Points[0].RPS <= 0 || rep.Settings.Duration != "300ms" ||
+	if len(rep.Points) != 2 || rep.Points[0].RPS <= 0 || rep.Settings.Duration != "300ms" ||
 		len(rep.Settings.Scenarios) != 1 || rep.Settings.Command == "" {
 		t.Errorf("report: %s", b)
+	}
+	if len(rep.Points) == 2 && (rep.Points[0].Loops != 1 || rep.Points[1].Loops != 2 || len(rep.Settings.Loops) != 2) {
+		t.Errorf("loops: settings %v, points %+v", rep.Settings.Loops, rep.Points)
+	}
+}
+
+// report reads a results.json from before loops were recorded.
+func TestReportOfOldSweep(t *testing.T) {
+	dir := t.TempDir()
+	old := `{"machine": {"cpus": 2}, "settings": {"scenarios": ["ping"], "workers": [0, 4], "queues": [1024], "repeats": 1, "duration": "1s"},
+  "points": [{"scenario": "ping", "workers": 0, "queue": 1024, "repeats": 1, "rps": 1000, "rps_min": 1000, "rps_max": 1000, "p99_ms": 1},
+    {"scenario": "ping", "workers": 4, "queue": 1024, "repeats": 1, "rps": 900, "rps_min": 900, "rps_max": 900, "p99_ms": 1.2}],
+  "best": [{"scenario": "ping", "workers": 0, "queue": 1024, "rps": 1000, "p99_ms": 1}], "recommendation": "pool size 0"}`
+	if err := os.WriteFile(filepath.Join(dir, loadtest.ReportJSON), []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code := run(context.Background(), []string{"report", dir}); code != 0 {
+		t.Fatalf("report: exit %d", code)
+	}
+	if _, err := os.Stat(filepath.Join(dir, loadtest.ChartSVG)); err != nil {
+		t.Errorf("no chart: %v", err)
 	}
 }

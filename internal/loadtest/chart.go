@@ -6,8 +6,10 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -18,10 +20,14 @@ import (
 )
 
 // series is one line of the chart: a scenario (and queue size, when the
-// sweep had several) across pool sizes.
+// sweep had several; and loops, when other than one) across pool sizes.
+// The lines of one scenario and queue share a colour and marker, and
+// their loops tell them apart by dashes.
 type series struct {
 	label  string
 	points []Point // by pool size
+	colour int     // index of the scenario and queue
+	dashes int     // index of the loops value among the sweep's
 }
 
 func chartSeries(points []Point) []series {
@@ -29,18 +35,30 @@ func chartSeries(points []Point) []series {
 	for _, p := range points {
 		queues[p.Queue] = true
 	}
+	loops := pointLoops(points)
+	showLoops := namesLoops(loops)
 	var out []series
 	index := map[string]int{}
+	colours := map[string]int{}
 	for _, p := range points {
-		label := p.Scenario
+		base := p.Scenario
 		if len(queues) > 1 {
-			label += " q=" + strconv.Itoa(p.Queue)
+			base += " q=" + strconv.Itoa(p.Queue)
+		}
+		label := base
+		if showLoops {
+			label += ", " + loopsName(p.Loops)
 		}
 		i, ok := index[label]
 		if !ok {
+			c, ok := colours[base]
+			if !ok {
+				c = len(colours)
+				colours[base] = c
+			}
 			i = len(out)
 			index[label] = i
-			out = append(out, series{label: label})
+			out = append(out, series{label: label, colour: c, dashes: slices.Index(loops, p.Loops)})
 		}
 		out[i].points = append(out[i].points, p)
 	}
@@ -127,7 +145,7 @@ func WriteChart(w io.Writer, r *Report) error {
 	legend.TextStyle.Font.Size = vg.Points(10)
 
 	var rpsVals, p99Vals []float64
-	for i, s := range all {
+	for _, s := range all {
 		first := s.points[0]
 		rpsDiv, p99Div := 1.0, 1.0
 		if relRPS && first.RPS > 0 {
@@ -164,17 +182,20 @@ func WriteChart(w io.Writer, r *Report) error {
 			if err != nil {
 				return err
 			}
-			line.Color = lineColor(i)
+			line.Color = lineColor(s.colour)
 			line.Width = vg.Points(1.5)
-			pts.Color = lineColor(i)
-			pts.Shape = plotutil.Shape(i)
+			if s.dashes > 0 { // the first loops value keeps today's solid line
+				line.Dashes = plotutil.Dashes(s.dashes)
+			}
+			pts.Color = lineColor(s.colour)
+			pts.Shape = plotutil.Shape(s.colour)
 			d.plt.Add(line, pts)
 			if r.Settings.Repeats > 1 {
 				bars, err := plotter.NewYErrorBars(d.xys)
 				if err != nil {
 					return err
 				}
-				bars.Color = lineColor(i)
+				bars.Color = lineColor(s.colour)
 				bars.CapWidth = vg.Points(4)
 				d.plt.Add(bars)
 			}
@@ -203,10 +224,19 @@ func WriteChart(w io.Writer, r *Report) error {
 	if relRPS || relP99 {
 		legendWidth = 3.1 * vg.Inch
 	}
+	loops := pointLoops(r.Points)
+	showLoops := namesLoops(loops)
+	if showLoops { // ", 2 loops" on every label
+		legendWidth += 0.6 * vg.Inch
+	}
 	width, height := 9.3*vg.Inch+legendWidth, 4.6*vg.Inch
 	canvas := vgsvg.NewWith(vgsvg.UseWH(width, height), vgsvg.EmbedFonts(false))
 	dc := draw.New(canvas)
-	title := fmt.Sprintf("http_server pool sizes: %d CPUs", r.Machine.CPUs)
+	title := "http_server pool sizes"
+	if showLoops {
+		title += " with " + joinInts(loops) + " event loops"
+	}
+	title += fmt.Sprintf(": %d CPUs", r.Machine.CPUs)
 	if r.Machine.ServerCPUs != "" {
 		title += ", server on CPU " + r.Machine.ServerCPUs
 	}
@@ -241,6 +271,18 @@ func WriteChart(w io.Writer, r *Report) error {
 	legend.Draw(side)
 	_, err := canvas.WriteTo(w)
 	return err
+}
+
+// joinInts writes 1 and 2, or 1, 2 and 4.
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, n := range v {
+		s[i] = strconv.Itoa(n)
+	}
+	if len(s) == 1 {
+		return s[0]
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
 }
 
 // WriteChartFile writes the chart to path.

@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 // configuration, one repetition. Latencies are in milliseconds.
 type RunResult struct {
 	Scenario    string  `json:"scenario"`
+	Loops       int     `json:"loops"` // event loops (--loops of the server)
 	Workers     int     `json:"workers"`
 	Queue       int     `json:"queue"`
 	Repeat      int     `json:"repeat"`
@@ -37,10 +39,10 @@ type RunResult struct {
 }
 
 // NewRunResult condenses a generator Result.
-func NewRunResult(r *Result, workers, queue, repeat int) RunResult {
+func NewRunResult(r *Result, loops, workers, queue, repeat int) RunResult {
 	ms := func(d time.Duration) float64 { return float64(d) / 1e6 }
 	return RunResult{
-		Scenario: r.Scenario, Workers: workers, Queue: queue, Repeat: repeat,
+		Scenario: r.Scenario, Loops: loops, Workers: workers, Queue: queue, Repeat: repeat,
 		Connections: r.Connections, Pipeline: r.Pipeline,
 		Seconds:  r.Elapsed.Seconds(),
 		Requests: r.Requests, Non2xx: r.Non2xx, Errors: r.Errors.Total(), Reconnects: r.Reconnects,
@@ -56,6 +58,7 @@ func NewRunResult(r *Result, workers, queue, repeat int) RunResult {
 // the chart shows. Errors and Non2xx are totals over the repetitions.
 type Point struct {
 	Scenario string  `json:"scenario"`
+	Loops    int     `json:"loops"`
 	Workers  int     `json:"workers"`
 	Queue    int     `json:"queue"`
 	Repeats  int     `json:"repeats"`
@@ -79,12 +82,12 @@ func (p Point) Spread() float64 {
 	return (p.RPSMax - p.RPSMin) / p.RPS
 }
 
-// Summarize groups runs by scenario, workers and queue, in the order the
-// scenarios first appear and then by queue and workers.
+// Summarize groups runs by scenario, loops, workers and queue, in the
+// order the scenarios first appear and then by loops, queue and workers.
 func Summarize(runs []RunResult) []Point {
 	type key struct {
-		scenario       string
-		workers, queue int
+		scenario              string
+		loops, workers, queue int
 	}
 	order := map[string]int{}
 	groups := map[key][]RunResult{}
@@ -92,12 +95,12 @@ func Summarize(runs []RunResult) []Point {
 		if _, ok := order[r.Scenario]; !ok {
 			order[r.Scenario] = len(order)
 		}
-		k := key{r.Scenario, r.Workers, r.Queue}
+		k := key{r.Scenario, r.Loops, r.Workers, r.Queue}
 		groups[k] = append(groups[k], r)
 	}
 	points := make([]Point, 0, len(groups))
 	for k, g := range groups {
-		p := Point{Scenario: k.scenario, Workers: k.workers, Queue: k.queue, Repeats: len(g)}
+		p := Point{Scenario: k.scenario, Loops: k.loops, Workers: k.workers, Queue: k.queue, Repeats: len(g)}
 		pick := func(f func(RunResult) float64) []float64 {
 			v := make([]float64, len(g))
 			for i, r := range g {
@@ -122,6 +125,9 @@ func Summarize(runs []RunResult) []Point {
 		a, b := points[i], points[j]
 		if a.Scenario != b.Scenario {
 			return order[a.Scenario] < order[b.Scenario]
+		}
+		if a.Loops != b.Loops {
+			return a.Loops < b.Loops
 		}
 		if a.Queue != b.Queue {
 			return a.Queue < b.Queue
@@ -159,6 +165,7 @@ type Machine struct {
 // Settings are the sweep's parameters, as run.
 type Settings struct {
 	Scenarios   []string `json:"scenarios"`
+	Loops       []int    `json:"loops"`
 	Workers     []int    `json:"workers"`
 	Queues      []int    `json:"queues"`
 	Repeats     int      `json:"repeats"`
@@ -208,7 +215,9 @@ func WriteJSON(path string, r *Report) error {
 	return os.WriteFile(path, append(b, '\n'), 0o644)
 }
 
-// ReadJSON reads a report written by WriteJSON.
+// ReadJSON reads a report written by WriteJSON. A report from before the
+// sweep recorded loops has none; they read as 1, what the server ran before
+// it had --loops.
 func ReadJSON(path string) (*Report, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -217,6 +226,18 @@ func ReadJSON(path string) (*Report, error) {
 	var r Report
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(r.Settings.Loops) == 0 {
+		r.Settings.Loops = []int{1}
+	}
+	for i := range r.Runs {
+		r.Runs[i].Loops = cmp.Or(r.Runs[i].Loops, 1)
+	}
+	for i := range r.Points {
+		r.Points[i].Loops = cmp.Or(r.Points[i].Loops, 1)
+	}
+	for i := range r.Best {
+		r.Best[i].Loops = cmp.Or(r.Best[i].Loops, 1)
 	}
 	return &r, nil
 }

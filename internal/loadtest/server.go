@@ -19,6 +19,7 @@ import (
 type ServerConfig struct {
 	Binary  string // path of the http_server binary
 	Root    string // --root: the fixtures directory
+	Loops   int    // --loops, event loops; 0 leaves the server's default (one per CPU)
 	Workers int    // --workers (0 = handlers inline on the reactor)
 	Queue   int    // --queue
 	CPUs    string // if set, the server runs under taskset -c CPUs
@@ -47,6 +48,9 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 	args := []string{
 		"--addr", "127.0.0.1", "--port", "0", "--root", cfg.Root,
 		"--workers", strconv.Itoa(cfg.Workers), "--queue", strconv.Itoa(cfg.Queue),
+	}
+	if cfg.Loops > 0 {
+		args = append(args, "--loops", strconv.Itoa(cfg.Loops))
 	}
 	args = append(args, cfg.Args...)
 	name := cfg.Binary

@@ -17,10 +17,11 @@ import (
 )
 
 // SweepConfig is a sweep: every scenario against a fresh server for every
-// pool size and queue size, each point repeated.
+// number of event loops, pool size and queue size, each point repeated.
 type SweepConfig struct {
 	ServerBin   string
 	Scenarios   []string
+	Loops       []int // event loops per server (--loops); empty: 1
 	Workers     []int // pool sizes; 0 runs handlers inline on the reactor
 	Queues      []int
 	Repeats     int
@@ -47,15 +48,27 @@ type SweepConfig struct {
 	DiskReadMBps int
 }
 
+// loops is the list of event loop counts, with the default of one.
+func (c *SweepConfig) loops() []int {
+	if len(c.Loops) == 0 {
+		return []int{1}
+	}
+	return c.Loops
+}
+
 // Runs is the number of measurements the sweep makes.
 func (c *SweepConfig) Runs() int {
-	return c.Repeats * len(c.Queues) * len(c.Workers) * len(c.Scenarios)
+	return c.servers() * len(c.Scenarios)
+}
+
+// servers is the number of servers the sweep starts.
+func (c *SweepConfig) servers() int {
+	return c.Repeats * len(c.loops()) * len(c.Queues) * len(c.Workers)
 }
 
 // Estimate is roughly how long the sweep takes.
 func (c *SweepConfig) Estimate() time.Duration {
-	servers := c.Repeats * len(c.Queues) * len(c.Workers)
-	return time.Duration(c.Runs())*(c.Duration+c.Warmup+50*time.Millisecond) + time.Duration(servers)*150*time.Millisecond
+	return time.Duration(c.Runs())*(c.Duration+c.Warmup+50*time.Millisecond) + time.Duration(c.servers())*150*time.Millisecond
 }
 
 func (c *SweepConfig) check() error {
@@ -76,6 +89,11 @@ func (c *SweepConfig) check() error {
 		return errors.New("cold set size must not be negative")
 	case c.DiskReadMBps < 0:
 		return errors.New("disk read limit must not be negative")
+	}
+	for _, n := range c.loops() {
+		if n < 1 {
+			return fmt.Errorf("loops %d: must be 1 or more", n)
+		}
 	}
 	for _, n := range c.Workers {
 		if n < 0 {
@@ -112,12 +130,13 @@ func Sweep(ctx context.Context, cfg SweepConfig) (*Report, error) {
 	if cfg.Pipeline < 1 {
 		cfg.Pipeline = 1
 	}
+	cfg.Loops = cfg.loops()
 	started := time.Now()
 	rep := &Report{
 		Started: started,
 		Machine: describeMachine(cfg),
 		Settings: Settings{
-			Scenarios: cfg.Scenarios, Workers: cfg.Workers, Queues: cfg.Queues, Repeats: cfg.Repeats,
+			Scenarios: cfg.Scenarios, Loops: cfg.Loops, Workers: cfg.Workers, Queues: cfg.Queues, Repeats: cfg.Repeats,
 			Duration: cfg.Duration.String(), Warmup: cfg.Warmup.String(),
 			Connections: cfg.Connections, LargeConns: cfg.LargeConns, Pipeline: cfg.Pipeline,
 			ServerArgs: cfg.ServerArgs, Command: cfg.Command, DiskReadMBps: cfg.DiskReadMBps,
@@ -203,13 +222,15 @@ func Sweep(ctx context.Context, cfg SweepConfig) (*Report, error) {
 	var runErr error
 sweep:
 	for r := 1; r <= cfg.Repeats; r++ {
-		for _, q := range cfg.Queues {
-			for _, w := range cfg.Workers {
-				runs, err := runServer(ctx, cfg, dir, w, q, r, th, bar)
-				rep.Runs = append(rep.Runs, runs...)
-				if err != nil {
-					runErr = err
-					break sweep
+		for _, l := range cfg.Loops {
+			for _, q := range cfg.Queues {
+				for _, w := range cfg.Workers {
+					runs, err := runServer(ctx, cfg, dir, serverSize{loops: l, workers: w, queue: q}, r, th, bar)
+					rep.Runs = append(rep.Runs, runs...)
+					if err != nil {
+						runErr = err
+						break sweep
+					}
 				}
 			}
 		}
@@ -222,18 +243,35 @@ sweep:
 	rep.Seconds = time.Since(started).Seconds()
 	rep.Points = Summarize(rep.Runs)
 	rep.Best = FindBest(rep.Points)
-	rep.Recommendation = Recommend(rep.Best, rep.Machine)
+	rep.Recommendation = Recommend(rep.Best, rep.Machine, cfg.Loops)
 	return rep, runErr
 }
 
+// serverSize is the configuration of one server of the sweep.
+type serverSize struct {
+	loops, workers, queue int
+}
+
+// name is how errors and progress lines call the configuration. Errors
+// always name the loops; progress lines only when namesLoops, so those of
+// a sweep of one loop read as before.
+func (s serverSize) name(sep string, withLoops bool) string {
+	n := fmt.Sprintf("pool %d%squeue %d", s.workers, sep, s.queue)
+	if withLoops {
+		n = fmt.Sprintf("loops %d%s%s", s.loops, sep, n)
+	}
+	return n
+}
+
 // runServer starts one server and runs every scenario against it.
-func runServer(ctx context.Context, cfg SweepConfig, root string, workers, queue, repeat int, th *Throttle, bar *progressbar.ProgressBar) ([]RunResult, error) {
+func runServer(ctx context.Context, cfg SweepConfig, root string, size serverSize, repeat int, th *Throttle, bar *progressbar.ProgressBar) ([]RunResult, error) {
+	showLoops := namesLoops(cfg.Loops)
 	srv, err := StartServer(ServerConfig{
-		Binary: cfg.ServerBin, Root: root, Workers: workers, Queue: queue,
+		Binary: cfg.ServerBin, Root: root, Loops: size.loops, Workers: size.workers, Queue: size.queue,
 		CPUs: cfg.ServerCPUs, Args: cfg.ServerArgs, Throttle: th,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("pool %d, queue %d: %w", workers, queue, err)
+		return nil, fmt.Errorf("%s: %w", size.name(", ", true), err)
 	}
 	var out []RunResult
 	for _, name := range cfg.Scenarios {
@@ -242,7 +280,7 @@ func runServer(ctx context.Context, cfg SweepConfig, root string, workers, queue
 		if sc.Downloads {
 			conns = cfg.LargeConns
 		}
-		label := fmt.Sprintf("run %d/%d pool %d queue %d %s", repeat, cfg.Repeats, workers, queue, name)
+		label := fmt.Sprintf("run %d/%d %s %s", repeat, cfg.Repeats, size.name(" ", showLoops), name)
 		if bar != nil {
 			bar.Describe(label)
 		}
@@ -259,7 +297,7 @@ func runServer(ctx context.Context, cfg SweepConfig, root string, workers, queue
 			_ = srv.Stop(5 * time.Second)
 			return out, err
 		}
-		rr := NewRunResult(res, workers, queue, repeat)
+		rr := NewRunResult(res, size.loops, size.workers, size.queue, repeat)
 		out = append(out, rr)
 		if bar != nil {
 			_ = bar.Add(1)
@@ -274,7 +312,7 @@ func runServer(ctx context.Context, cfg SweepConfig, root string, workers, queue
 	}
 	// A server that does not drain and exit 0 is a finding, not noise.
 	if err := srv.Stop(30 * time.Second); err != nil {
-		return out, fmt.Errorf("pool %d, queue %d: %w", workers, queue, err)
+		return out, fmt.Errorf("%s: %w", size.name(", ", true), err)
 	}
 	return out, nil
 }

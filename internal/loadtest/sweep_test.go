@@ -80,7 +80,8 @@ func TestSweepEndToEnd(t *testing.T) {
 		t.Fatalf("%d runs, %d points, want 2 and 2", len(back.Runs), len(back.Points))
 	}
 	for i, p := range back.Points {
-		if p.Workers != cfg.Workers[i] || p.Queue != 64 || p.Scenario != "small-file" {
+		// No loops given: one, the server's --loops set explicitly.
+		if p.Workers != cfg.Workers[i] || p.Queue != 64 || p.Scenario != "small-file" || p.Loops != 1 {
 			t.Errorf("point %d: %+v", i, p)
 		}
 		if p.RPS < 100 || p.Errors != 0 || p.Non2xx != 0 {
@@ -96,6 +97,9 @@ func TestSweepEndToEnd(t *testing.T) {
 	}
 	if !strings.HasPrefix(back.Machine.Server, "http_server") || back.Machine.CPUs < 1 {
 		t.Errorf("machine %+v", back.Machine)
+	}
+	if len(back.Settings.Loops) != 1 || back.Settings.Loops[0] != 1 {
+		t.Errorf("settings loops %v, want [1]", back.Settings.Loops)
 	}
 	if len(back.Best) != 1 || !strings.Contains(back.Recommendation, "for scenario small-file, pool size") {
 		t.Errorf("best %+v, recommendation %q", back.Best, back.Recommendation)
@@ -115,6 +119,8 @@ func TestSweepRejectsBadConfig(t *testing.T) {
 		"bad scenario": func(c *SweepConfig) { c.Scenarios = []string{"pong"} },
 		"negative":     func(c *SweepConfig) { c.Workers = []int{-1} },
 		"queue 0":      func(c *SweepConfig) { c.Queues = []int{0} },
+		"loops 0":      func(c *SweepConfig) { c.Loops = []int{1, 0} },
+		"loops -1":     func(c *SweepConfig) { c.Loops = []int{-1} },
 		"no repeats":   func(c *SweepConfig) { c.Repeats = 0 },
 		"no duration":  func(c *SweepConfig) { c.Duration = 0 },
 		"disk limit":   func(c *SweepConfig) { c.DiskReadMBps = -1 },
@@ -128,6 +134,75 @@ func TestSweepRejectsBadConfig(t *testing.T) {
 	}
 	if good.Runs() != 1 || good.Estimate() <= time.Second {
 		t.Errorf("runs %d estimate %v", good.Runs(), good.Estimate())
+	}
+	// Every loops value is a server per pool and queue size, repeat.
+	big := good
+	big.Scenarios, big.Loops, big.Workers, big.Queues, big.Repeats = []string{"ping", "echo"}, []int{1, 2, 4}, []int{0, 4}, []int{64, 1024}, 3
+	if n := big.Runs(); n != 2*3*2*2*3 {
+		t.Errorf("runs %d, want %d", n, 2*3*2*2*3)
+	}
+	one := big
+	one.Loops = []int{1}
+	if big.Estimate() < 3*one.Estimate()-time.Millisecond || one.Runs() != big.Runs()/3 {
+		t.Errorf("estimate %v with 3 loops values, %v with one", big.Estimate(), one.Estimate())
+	}
+}
+
+// A tiny sweep of two loops values against the real server: both are
+// recorded in every output, and the recommendation names the loops.
+func TestSweepLoops(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the server")
+	}
+	var log bytes.Buffer
+	cfg := SweepConfig{
+		ServerBin: serverBinary(t), Scenarios: []string{"ping"}, Loops: []int{1, 2}, Workers: []int{1}, Queues: []int{64},
+		Repeats: 1, Duration: 300 * time.Millisecond, Connections: 4, LargeConns: 1, Log: &log,
+	}
+	rep, err := Sweep(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	dir := filepath.Join(t.TempDir(), "out")
+	if err := WriteOutputs(dir, rep); err != nil {
+		t.Fatal(err)
+	}
+	back := CheckOutputs(t, dir)
+	if len(back.Runs) != 2 || len(back.Points) != 2 {
+		t.Fatalf("%d runs, %d points, want 2 and 2", len(back.Runs), len(back.Points))
+	}
+	for i, p := range back.Points {
+		if p.Loops != cfg.Loops[i] || p.Workers != 1 || back.Runs[i].Loops != cfg.Loops[i] || p.RPS <= 0 || p.Errors != 0 {
+			t.Errorf("point %d: %+v, run %+v", i, p, back.Runs[i])
+		}
+	}
+	if fmt.Sprint(back.Settings.Loops) != "[1 2]" || !strings.Contains(back.Recommendation, "loop") {
+		t.Errorf("settings loops %v, recommendation %q", back.Settings.Loops, back.Recommendation)
+	}
+	if !strings.Contains(log.String(), "run 1/1 loops 2 pool 1 queue 64 ping") {
+		t.Errorf("log:\n%s", log.String())
+	}
+	svg, _ := os.ReadFile(filepath.Join(dir, ChartSVG))
+	if !strings.Contains(string(svg), "ping, 1 loop") || !strings.Contains(string(svg), "ping, 2 loops") {
+		t.Error("chart has no line per loops value")
+	}
+}
+
+// The server gets --loops: its "listening on" line says how many it runs.
+func TestServerLoopsFlag(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the server")
+	}
+	srv, err := StartServer(ServerConfig{Binary: serverBinary(t), Root: t.TempDir(), Loops: 3, Workers: 1, Queue: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tail := srv.Tail()
+	// Its exit status is not checked: a SIGTERM this soon after "listening
+	// on" can come before the server handles the signal, and kill it.
+	_ = srv.Stop(10 * time.Second)
+	if !strings.Contains(tail, "loops=3") {
+		t.Errorf("server log does not say loops=3:\n%s", tail)
 	}
 }
 

@@ -1,22 +1,26 @@
 package loadtest
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 )
 
-// Best is the pool size a sweep found best for one scenario.
+// Best is the configuration (loops, pool size, queue) a sweep found best
+// for one scenario.
 type Best struct {
 	Scenario    string  `json:"scenario"`
+	Loops       int     `json:"loops"`
 	Workers     int     `json:"workers"`
 	Queue       int     `json:"queue"`
 	RPS         float64 `json:"rps"`
 	P99Ms       float64 `json:"p99_ms"`
-	BaselineRPS float64 `json:"baseline_rps,omitempty"` // pool size 0 (inline), same queue, if measured
+	BaselineRPS float64 `json:"baseline_rps,omitempty"` // pool size 0 (inline), same loops and queue, if measured
 	WorstRPS    float64 `json:"worst_rps"`
 	// ByMBps: a download scenario, ranked by MB/s rather than req/s (a run
 	// completes only a few downloads, so their rate is coarse); then these
@@ -52,7 +56,8 @@ func (b Best) worst() float64 {
 // tieBand: configurations whose median req/s is within this fraction of
 // the highest are taken as equal in throughput (a sweep's repetitions
 // rarely agree better than that), and the one with the lowest median p99
-// wins among them; then the smaller pool.
+// wins among them; then the smaller pool, then fewer loops: the smaller
+// server of two that serve alike.
 const tieBand = 0.03
 
 // FindBest picks the best configuration of each scenario: by req/s, or by
@@ -85,17 +90,16 @@ func FindBest(points []Point) []Best {
 			if rate(*p) < top*(1-tieBand) {
 				continue
 			}
-			if best == nil || p.P99Ms < best.P99Ms ||
-				(p.P99Ms == best.P99Ms && p.Workers < best.Workers) {
+			if best == nil || cmp.Or(cmp.Compare(p.P99Ms, best.P99Ms), cmp.Compare(p.Workers, best.Workers), cmp.Compare(p.Loops, best.Loops)) < 0 {
 				best = p
 			}
 		}
-		b := Best{Scenario: name, Workers: best.Workers, Queue: best.Queue, RPS: best.RPS, P99Ms: best.P99Ms, WorstRPS: worst}
+		b := Best{Scenario: name, Loops: best.Loops, Workers: best.Workers, Queue: best.Queue, RPS: best.RPS, P99Ms: best.P99Ms, WorstRPS: worst}
 		if byMBps {
 			b.ByMBps, b.MBps, b.WorstMBps = true, best.MBps, worstMB
 		}
 		for _, p := range ps {
-			if p.Workers == 0 && p.Queue == best.Queue {
+			if p.Workers == 0 && p.Queue == best.Queue && p.Loops == best.Loops {
 				b.BaselineRPS = p.RPS
 				if byMBps {
 					b.BaselineMBps = p.MBps
@@ -120,11 +124,13 @@ func scenarioOrder(points []Point) []string {
 }
 
 // Recommend is the one-line answer: for the mixed scenario if it was run,
-// else for the scenario where the pool size mattered most (the largest
+// else for the scenario where the configuration mattered most (the largest
 // ratio of best to worst throughput). A cold scenario (cold-files,
 // cold-large) that is not the one answered for gets a line of its own:
 // cold data is where a pool pays, and a mix of cached files does not show it.
-func Recommend(best []Best, m Machine) string {
+// loops are the sweep's event loop counts: the answer names the loops
+// unless they were all 1.
+func Recommend(best []Best, m Machine, loops []int) string {
 	if len(best) == 0 {
 		return "no results"
 	}
@@ -155,20 +161,57 @@ func Recommend(best []Best, m Machine) string {
 	if m.ClientCPUs != "" {
 		where += ", load generator on CPU " + m.ClientCPUs
 	}
-	s := fmt.Sprintf("On this machine (%s), %s.", where, describeBest(pick))
+	showLoops := namesLoops(loops)
+	s := fmt.Sprintf("On this machine (%s), %s.", where, describeBest(pick, showLoops))
 	for _, b := range best {
 		if b.Scenario != pick.Scenario && IsCold(b.Scenario) {
-			s += fmt.Sprintf("\nOn data not in the page cache, %s.", describeBest(b))
+			s += fmt.Sprintf("\nOn data not in the page cache, %s.", describeBest(b, showLoops))
 		}
 	}
 	return s
 }
 
+// namesLoops says whether results name their event loops: not when every
+// server ran one, as before the sweep had loops, so such output is as it was.
+func namesLoops(loops []int) bool {
+	for _, n := range loops {
+		if n != 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// pointLoops is every loops value of the points.
+func pointLoops(points []Point) []int {
+	var out []int
+	for _, p := range points {
+		if !slices.Contains(out, p.Loops) {
+			out = append(out, p.Loops)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func loopsName(n int) string {
+	if n == 1 {
+		return "1 loop"
+	}
+	return strconv.Itoa(n) + " loops"
+}
+
 // describeBest says what the best configuration of a scenario gives.
-func describeBest(b Best) string {
+func describeBest(b Best, showLoops bool) string {
 	pool := fmt.Sprintf("%d (queue %d)", b.Workers, b.Queue)
 	if b.Workers == 0 {
 		pool = fmt.Sprintf("0 (handlers inline; queue %d)", b.Queue)
+	}
+	loops, baseline, others := "", "pool size 0", "no pool size"
+	if showLoops {
+		loops = loopsName(b.Loops) + ", "
+		baseline = loopsName(b.Loops) + ", pool size 0"
+		others = "no other pool size or number of loops"
 	}
 	rate := func(rps, mbps float64) string {
 		if b.ByMBps {
@@ -180,12 +223,12 @@ func describeBest(b Best) string {
 	if b.ByMBps {
 		gives += fmt.Sprintf(" (%s downloads/s)", fmtRate(b.RPS))
 	}
-	s := fmt.Sprintf("for scenario %s, pool size %s gives %s with p99 %s ms", b.Scenario, pool, gives, fmtMs(b.P99Ms))
+	s := fmt.Sprintf("for scenario %s, %spool size %s gives %s with p99 %s ms", b.Scenario, loops, pool, gives, fmtMs(b.P99Ms))
 	switch {
 	case b.Workers != 0 && b.baseline() > 0:
-		s += fmt.Sprintf(", %.2fx the inline baseline (pool size 0: %s)", b.rate()/b.baseline(), rate(b.BaselineRPS, b.BaselineMBps))
+		s += fmt.Sprintf(", %.2fx the inline baseline (%s: %s)", b.rate()/b.baseline(), baseline, rate(b.BaselineRPS, b.BaselineMBps))
 	case b.Workers == 0 && b.worst() > 0:
-		s += fmt.Sprintf("; no pool size beats it here (the slowest setting gives %s)", rate(b.WorstRPS, b.WorstMBps))
+		s += fmt.Sprintf("; %s beats it here (the slowest setting gives %s)", others, rate(b.WorstRPS, b.WorstMBps))
 	}
 	return s
 }
@@ -225,15 +268,32 @@ func fmtMs(v float64) string {
 	}
 }
 
-// WriteTable prints the points as an aligned table; the best configuration
-// of each scenario is marked with '*'.
-func WriteTable(w io.Writer, points []Point, best []Best) error {
-	isBest := map[[3]any]bool{}
+// config identifies a point of a scenario: what the table marks as best.
+type config struct {
+	scenario              string
+	loops, workers, queue int
+}
+
+func bestConfigs(best []Best) map[config]bool {
+	is := map[config]bool{}
 	for _, b := range best {
-		isBest[[3]any{b.Scenario, b.Workers, b.Queue}] = true
+		is[config{b.Scenario, b.Loops, b.Workers, b.Queue}] = true
 	}
+	return is
+}
+
+// WriteTable prints the points as an aligned table; the best configuration
+// of each scenario is marked with '*'. A loops column comes first when a
+// point ran other than one loop.
+func WriteTable(w io.Writer, points []Point, best []Best) error {
+	isBest := bestConfigs(best)
+	showLoops := namesLoops(pointLoops(points))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tpool\tqueue\treq/s\tspread\tp50 ms\tp99 ms\tp99 range\tMB/s\terrors\tnon-2xx\t")
+	loopsHead := ""
+	if showLoops {
+		loopsHead = "loops\t"
+	}
+	fmt.Fprintln(tw, "scenario\t"+loopsHead+"pool\tqueue\treq/s\tspread\tp50 ms\tp99 ms\tp99 range\tMB/s\terrors\tnon-2xx\t")
 	prev := ""
 	for _, p := range points {
 		name := p.Scenario
@@ -242,8 +302,11 @@ func WriteTable(w io.Writer, points []Point, best []Best) error {
 		}
 		prev = p.Scenario
 		mark := " "
-		if isBest[[3]any{p.Scenario, p.Workers, p.Queue}] {
+		if isBest[config{p.Scenario, p.Loops, p.Workers, p.Queue}] {
 			mark = "*"
+		}
+		if showLoops {
+			name += "\t" + strconv.Itoa(p.Loops)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s%s\t±%.1f%%\t%s\t%s\t%s-%s\t%.1f\t%d\t%d\t\n",
 			name, poolName(p.Workers), p.Queue, fmtRate(p.RPS), mark, 50*p.Spread(),
@@ -252,21 +315,28 @@ func WriteTable(w io.Writer, points []Point, best []Best) error {
 	return tw.Flush()
 }
 
-// WriteMarkdownTable prints the points as a Markdown table (for the README).
+// WriteMarkdownTable prints the points as a Markdown table (for the README),
+// with a loops column as WriteTable has one.
 func WriteMarkdownTable(w io.Writer, points []Point, best []Best) error {
-	isBest := map[[3]any]bool{}
-	for _, b := range best {
-		isBest[[3]any{b.Scenario, b.Workers, b.Queue}] = true
+	isBest := bestConfigs(best)
+	showLoops := namesLoops(pointLoops(points))
+	loopsHead, loopsAlign := "", ""
+	if showLoops {
+		loopsHead, loopsAlign = " loops |", " ---: |"
 	}
-	fmt.Fprintln(w, "| scenario | pool | queue | req/s (median) | spread | p50 ms | p99 ms (min-max) | MB/s | errors | non-2xx |")
-	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	fmt.Fprintln(w, "| scenario |"+loopsHead+" pool | queue | req/s (median) | spread | p50 ms | p99 ms (min-max) | MB/s | errors | non-2xx |")
+	fmt.Fprintln(w, "| --- |"+loopsAlign+" ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	for _, p := range points {
 		rate := fmtRate(p.RPS)
-		if isBest[[3]any{p.Scenario, p.Workers, p.Queue}] {
+		if isBest[config{p.Scenario, p.Loops, p.Workers, p.Queue}] {
 			rate = "**" + rate + "**"
 		}
+		name := p.Scenario
+		if showLoops {
+			name += " | " + strconv.Itoa(p.Loops)
+		}
 		fmt.Fprintf(w, "| %s | %s | %d | %s | ±%.1f%% | %s | %s (%s-%s) | %.1f | %d | %d |\n",
-			p.Scenario, poolName(p.Workers), p.Queue, rate, 50*p.Spread(),
+			name, poolName(p.Workers), p.Queue, rate, 50*p.Spread(),
 			fmtMs(p.P50Ms), fmtMs(p.P99Ms), fmtMs(p.P99MinMs), fmtMs(p.P99MaxMs), p.MBps, p.Errors, p.Non2xx)
 	}
 	return nil
