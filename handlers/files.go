@@ -9,6 +9,8 @@ import (
 	"path"
 	"strings"
 
+	"http_server/workers"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -18,7 +20,25 @@ import (
 // the kernel lacks openat2, Go's os.Root gives the same guarantee.
 type Files struct {
 	rootFd int
-	root   *os.Root // fallback when openat2 is missing
+	root   *os.Root   // fallback when openat2 is missing
+	cache  *fileCache // small files' bytes (nil: off)
+}
+
+// CacheSmallFiles keeps the bytes of files up to workers.SmallFile in memory, up
+// to maxBytes in all (0: off). Called before serving.
+func (f *Files) CacheSmallFiles(maxBytes int64) {
+	f.cache = nil
+	if maxBytes > 0 {
+		f.cache = newFileCache(maxBytes)
+	}
+}
+
+// CacheStats reports the small-file cache's figures (zeros when it is off).
+func (f *Files) CacheStats() FileCacheStats {
+	if f == nil || f.cache == nil {
+		return FileCacheStats{}
+	}
+	return f.cache.stats()
 }
 
 // OpenRoot opens dir as the document root.
@@ -85,12 +105,23 @@ func (f *Files) openRel(rel string) (int, error) {
 }
 
 // OpenedFile is a regular file opened for sending. The caller owns Fd.
+// A small file may come as its bytes instead (Data, from the cache; Fd is
+// then -1), which the caller must not modify.
 type OpenedFile struct {
 	Fd          int
+	Data        []byte
 	Size        int64
 	MtimeNs     int64 // modification time, nanoseconds since the epoch
 	Ino         uint64
 	ContentType string
+}
+
+// Release closes the descriptor, if the file has one.
+func (o *OpenedFile) Release() {
+	if o.Fd >= 0 {
+		unix.Close(o.Fd)
+		o.Fd = -1
+	}
 }
 
 // Rules say how Open treats directories and dotfiles.
@@ -117,6 +148,11 @@ func (f *Files) Open(rawPath []byte, rules Rules) (OpenedFile, int, string) {
 		rel = "."
 	}
 	wantDir := strings.HasSuffix(p, "/")
+	if f.cache != nil && !wantDir {
+		if e := f.cache.lookup(f.rootFd, rel); e != nil {
+			return OpenedFile{Fd: -1, Data: e.data, Size: e.size, MtimeNs: e.mtimeNs, Ino: e.ino, ContentType: e.contentType}, 0, ""
+		}
+	}
 	fd, err := f.openRel(rel)
 	if err != nil {
 		return OpenedFile{}, openStatus(err), ""
@@ -156,8 +192,16 @@ func (f *Files) Open(rawPath []byte, rules Rules) (OpenedFile, int, string) {
 		unix.Close(fd)
 		return OpenedFile{}, 404, ""
 	}
-	return OpenedFile{Fd: fd, Size: st.Size, MtimeNs: st.Mtim.Nano(), Ino: st.Ino,
-		ContentType: contentType(rel)}, 0, ""
+	o := OpenedFile{Fd: fd, Size: st.Size, MtimeNs: st.Mtim.Nano(), Ino: st.Ino, ContentType: contentType(rel)}
+	if f.cache != nil && !wantDir && st.Size <= workers.SmallFile {
+		data := make([]byte, st.Size)
+		if workers.ReadAt(fd, data, 0) == nil {
+			o.Release()
+			o.Data = data
+			f.cache.keep(rel, data, &st, o.ContentType)
+		}
+	}
+	return o, 0, ""
 }
 
 // hasDotSegment reports whether any segment of a cleaned relative path

@@ -6,13 +6,12 @@ import (
 	"time"
 
 	"http_server/protocol"
-
-	"golang.org/x/sys/unix"
 )
 
 // serveFile answers GET and HEAD for a static file in modern mode: validators,
 // conditional requests (RFC 9110 section 13) and single ranges (section 14).
-// The body leaves with sendfile from the descriptor opened here.
+// The body leaves with sendfile from the descriptor opened here, or, for a
+// small file, from its bytes (read here, or kept by the small-file cache).
 func (rt *Router) serveFile(req *protocol.Request, out *protocol.Batch) {
 	f, status, loc := rt.cfg.Files.Open(req.Path, Rules{Index: true, Dotfiles: rt.cfg.Dotfiles})
 	switch status {
@@ -39,11 +38,11 @@ func (rt *Router) serveFile(req *protocol.Request, out *protocol.Batch) {
 
 	switch protocol.Preconditions(req, &v) {
 	case 304:
-		unix.Close(f.Fd)
+		f.Release()
 		rt.enc.Encode(out, req, &protocol.Reply{Status: 304, Bodiless: true, Extra: extra})
 		return
 	case 412:
-		unix.Close(f.Fd)
+		f.Release()
 		rt.fail(req, out, 412)
 		return
 	}
@@ -55,7 +54,7 @@ func (rt *Router) serveFile(req *protocol.Request, out *protocol.Batch) {
 		ranges, res := protocol.ParseRange(spec, f.Size, rangeBuf[:0])
 		switch res {
 		case protocol.RangeUnsatisfiable:
-			unix.Close(f.Fd)
+			f.Release()
 			extra = append(extra, "Content-Range: bytes */"...)
 			extra = strconv.AppendInt(extra, f.Size, 10)
 			extra = append(extra, "\r\n"...)
@@ -80,7 +79,18 @@ func (rt *Router) serveFile(req *protocol.Request, out *protocol.Batch) {
 		}
 	}
 	reply.Extra = extra
+	fromMemory(&reply, f.Data)
 	rt.enc.Encode(out, req, &reply)
+}
+
+// fromMemory turns a reply's file segment into a body from data, the
+// file's bytes from the small-file cache (nil: the file is sent as it is).
+func fromMemory(reply *protocol.Reply, data []byte) {
+	if data == nil {
+		return
+	}
+	reply.Body = data[reply.File.Off : reply.File.Off+reply.File.Len]
+	reply.HasFile, reply.File = false, protocol.FileSegment{}
 }
 
 // redirect sends a directory asked for without its slash to the slash form,
@@ -115,6 +125,7 @@ func (rt *Router) serveClassicFile(req *protocol.Request, out *protocol.Batch) {
 		rt.fail(req, out, status)
 		return
 	}
-	rt.enc.Encode(out, req, &protocol.Reply{Status: 200, HasFile: true,
-		File: protocol.FileSegment{Fd: f.Fd, Off: 0, Len: f.Size}})
+	reply := protocol.Reply{Status: 200, HasFile: true, File: protocol.FileSegment{Fd: f.Fd, Off: 0, Len: f.Size}}
+	fromMemory(&reply, f.Data)
+	rt.enc.Encode(out, req, &reply)
 }

@@ -24,6 +24,7 @@ type statsJSON struct {
 	FileErrors   uint64             `json:"file_errors"`
 	Loops        []int64            `json:"loops,omitempty"` // open connections of each event loop
 	Pool         workers.PoolStats  `json:"pool"`
+	FileCache    FileCacheStats     `json:"file_cache"`
 	TLS          *stats.TLSSnapshot `json:"tls,omitempty"` // only with an HTTPS listener
 }
 
@@ -49,6 +50,7 @@ func (rt *Router) stats(req *protocol.Request, out *protocol.Batch) {
 			FileErrors:   rt.cfg.Stats.FileErrors.Load(),
 			Loops:        rt.loopConnections(),
 			Pool:         ps,
+			FileCache:    rt.cfg.Files.CacheStats(),
 			TLS:          rt.tlsStats(),
 		})
 		rt.enc.Encode(out, req, &protocol.Reply{Status: 200, ContentType: "application/json", Body: body})

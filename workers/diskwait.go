@@ -99,9 +99,10 @@ func (d *diskWaits) lower() {
 	}
 }
 
-// readAt fills p from fd at off. A read that would wait for the disk is
-// done as a disk wait (above): only the part that is not in memory.
-func readAt(fd int, p []byte, off int64) error {
+// ReadAt fills p from fd at off. A read that would wait for the disk is
+// done as a disk wait (above): only the part that is not in memory. A file
+// that ends first is io.ErrUnexpectedEOF.
+func ReadAt(fd int, p []byte, off int64) error {
 	n, err := preadNoWait(fd, p, off)
 	if err == nil && n == len(p) {
 		return nil

@@ -87,7 +87,7 @@ func TestReadAt(t *testing.T) {
 	check := func(what string, off, n int) {
 		t.Helper()
 		p := make([]byte, n)
-		if err := readAt(fd, p, int64(off)); err != nil {
+		if err := ReadAt(fd, p, int64(off)); err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
 		if !bytes.Equal(p, data[off:off+n]) {
@@ -100,7 +100,7 @@ func TestReadAt(t *testing.T) {
 	_ = unix.Fadvise(fd, 0, 0, unix.FADV_DONTNEED)
 	check("first half cached", 0, 64<<10)
 	check("cached in part", 32<<10, 64<<10)
-	if err := readAt(fd, make([]byte, 8192), int64(len(data))-100); !errors.Is(err, io.ErrUnexpectedEOF) {
+	if err := ReadAt(fd, make([]byte, 8192), int64(len(data))-100); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("past the end: %v, want io.ErrUnexpectedEOF", err)
 	}
 }

@@ -84,7 +84,7 @@ func loadFile(out *protocol.Batch, it *protocol.Item, pages Pages) error {
 	if f.Len <= SmallFile {
 		start := len(out.Buf)
 		out.Buf = append(out.Buf, make([]byte, f.Len)...)
-		if err := readAt(f.Fd, out.Buf[start:], f.Off); err != nil {
+		if err := ReadAt(f.Fd, out.Buf[start:], f.Off); err != nil {
 			return err // io.ErrUnexpectedEOF: the file shrank since its size was read
 		}
 		it.Body = protocol.Span{Start: start, End: len(out.Buf)}

@@ -26,6 +26,7 @@ type config struct {
 	queue           int
 	compat          protocol.Compat
 	writeLimit      int64
+	fileCache       int64
 	maxHeaderBytes  int
 	headerTimeout   time.Duration
 	bodyTimeout     time.Duration
@@ -91,6 +92,7 @@ func newFlagSet(c *config) (*pflag.FlagSet, *string, *string) {
 	fs.IntVar(&c.queue, "queue", 1024, "bounded queue of requests waiting for a worker")
 	compat := fs.String("compat", "modern", "wire format: modern (HTTP/1.1, keep-alive) or classic (the C server's exact bytes)")
 	fs.Int64Var(&c.writeLimit, "write-limit", 1024, "largest POST /write body, in bytes")
+	fs.Int64Var(&c.fileCache, "file-cache", 16<<20, "bytes of small static files (16 KiB or less) kept in memory, each served while a stat shows it unchanged; 0 turns the cache off")
 	fs.IntVar(&c.maxHeaderBytes, "max-header-bytes", protocol.DefaultLimits.MaxHeaderBytes, "largest request head (request line and headers), in bytes; 431 past it")
 	fs.DurationVar(&c.headerTimeout, "header-timeout", 60*time.Second, "time from a request's first byte to its complete head; 408 past it")
 	fs.DurationVar(&c.bodyTimeout, "body-timeout", 60*time.Second, "time from a request's complete head to its complete body; 408 past it")
@@ -207,6 +209,8 @@ func (c *config) validate() error {
 		return c.optionError("loops", fmt.Sprintf("%d must be 1..1024", c.loops))
 	case c.queue < 1:
 		return c.optionError("queue", fmt.Sprintf("%d must be 1 or more", c.queue))
+	case c.fileCache < 0:
+		return c.optionError("file-cache", fmt.Sprintf("%d must be 0 or more", c.fileCache))
 	case c.writeLimit < 0 || c.writeLimit > 1<<30:
 		return c.optionError("write-limit", fmt.Sprintf("%d must be 0..1073741824", c.writeLimit))
 	case c.maxHeaderBytes < 256 || c.maxHeaderBytes > 1<<20:

@@ -173,6 +173,7 @@ func start(cfg *config) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
+	files.CacheSmallFiles(cfg.fileCache)
 	counters := stats.New(handlers.RouteNames()...) // the metrics' route labels come from the route table
 	enc := &protocol.Encoder{Compat: cfg.compat, Server: "http_server"}
 	var pool *workers.Pool
@@ -184,6 +185,9 @@ func start(cfg *config) (*server, error) {
 	metrics.Gauge("http_server_pool_workers_running", func() float64 { return float64(pool.Stats().Running) })
 	metrics.Gauge("http_server_pool_queue_depth", func() float64 { return float64(pool.Stats().Queued) })
 	metrics.Counter("http_server_disk_waits_total", workers.DiskWaits)
+	metrics.Counter("http_server_file_cache_hits_total", func() uint64 { return files.CacheStats().Hits })
+	metrics.Counter("http_server_file_cache_misses_total", func() uint64 { return files.CacheStats().Misses })
+	metrics.Gauge("http_server_file_cache_bytes", func() float64 { return float64(files.CacheStats().Bytes) })
 	var cert *certificate
 	if cfg.tlsCert != "" {
 		if cert, err = loadCertificate(cfg); err != nil {
