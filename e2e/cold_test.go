@@ -162,13 +162,19 @@ func poolCompleted(t testing.TB, m map[string]any) float64 {
 // poolNumber is one numeric field of the "pool" object of a JSON /stats.
 func poolNumber(t testing.TB, m map[string]any, key string) float64 {
 	t.Helper()
-	p, ok := m["pool"].(map[string]any)
+	return statsObjectNumber(t, m, "pool", key)
+}
+
+// statsObjectNumber is one numeric field of an object of a JSON /stats.
+func statsObjectNumber(t testing.TB, m map[string]any, object, key string) float64 {
+	t.Helper()
+	p, ok := m[object].(map[string]any)
 	if !ok {
-		t.Fatalf(`JSON /stats has no "pool" object: %v`, m)
+		t.Fatalf(`JSON /stats has no %q object: %v`, object, m)
 	}
 	n, ok := p[key].(float64)
 	if !ok {
-		t.Fatalf(`"pool" has no numeric %q: %v`, key, p)
+		t.Fatalf(`%q has no numeric %q: %v`, object, key, p)
 	}
 	return n
 }

@@ -15,16 +15,7 @@ import (
 
 func fileCacheNumber(t testing.TB, addr, key string) float64 {
 	t.Helper()
-	m := jsonStats(t, addr)
-	fc, ok := m["file_cache"].(map[string]any)
-	if !ok {
-		t.Fatalf(`JSON /stats has no "file_cache" object: %v`, m)
-	}
-	n, ok := fc[key].(float64)
-	if !ok {
-		t.Fatalf(`"file_cache" has no numeric %q: %v`, key, fc)
-	}
-	return n
+	return statsObjectNumber(t, jsonStats(t, addr), "file_cache", key)
 }
 
 func TestFileCacheServesAndSeesChanges(t *testing.T) {

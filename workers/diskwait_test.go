@@ -2,11 +2,8 @@ package workers
 
 import (
 	"bytes"
-	"crypto/rand"
 	"errors"
 	"io"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"testing"
@@ -66,24 +63,10 @@ func waitProcs(t *testing.T, want int) {
 	}
 }
 
-// readAt returns the file's bytes whether they are cached, evicted, or
+// ReadAt returns the file's bytes whether they are cached, evicted, or
 // cached only in part, and an unexpected EOF past the end.
 func TestReadAt(t *testing.T) {
-	name := filepath.Join(t.TempDir(), "f")
-	data := make([]byte, 256<<10)
-	rand.Read(data)
-	if err := os.WriteFile(name, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	fd := int(f.Fd())
-	if err := f.Sync(); err != nil {
-		t.Fatal(err)
-	}
+	data, fd := syncedFile(t, 256<<10)
 	check := func(what string, off, n int) {
 		t.Helper()
 		p := make([]byte, n)

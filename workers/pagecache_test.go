@@ -14,21 +14,7 @@ import (
 // Fetch brings an evicted range into the page cache, after which Resident
 // says so; a range past the end of the file is an unexpected EOF.
 func TestPageCacheFetch(t *testing.T) {
-	name := filepath.Join(t.TempDir(), "f")
-	data := make([]byte, 3<<20)
-	rand.Read(data)
-	if err := os.WriteFile(name, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	fd := int(f.Fd())
-	if err := f.Sync(); err != nil {
-		t.Fatal(err)
-	}
+	data, fd := syncedFile(t, 3<<20)
 	_ = unix.Fadvise(fd, 0, 0, unix.FADV_DONTNEED)
 	var pc PageCache
 	evicted := !pc.Resident(fd, 1<<20, 1<<20)
@@ -67,4 +53,26 @@ func TestReadThrough(t *testing.T) {
 	if err := readThrough(int(f.Fd()), 100<<10, 150<<10); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("readThrough past the end: %v, want io.ErrUnexpectedEOF", err)
 	}
+}
+
+// syncedFile writes n random bytes to a new file, syncs it so that its
+// pages can be evicted, and returns them with a descriptor open for reading
+// (closed when the test ends).
+func syncedFile(t *testing.T, n int) ([]byte, int) {
+	t.Helper()
+	name := filepath.Join(t.TempDir(), "f")
+	data := make([]byte, n)
+	rand.Read(data)
+	if err := os.WriteFile(name, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	return data, int(f.Fd())
 }

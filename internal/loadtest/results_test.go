@@ -228,15 +228,7 @@ func TestChartSVG(t *testing.T) {
 		p.Queue = 64
 		points = append(points, p)
 	}
-	rep := &Report{Machine: Machine{CPUs: 2}, Settings: Settings{Repeats: 3, Connections: 50, Duration: "1s"}, Points: points}
-	var b bytes.Buffer
-	if err := WriteChart(&b, rep); err != nil {
-		t.Fatal(err)
-	}
-	svg := b.String()
-	if err := xml.Unmarshal(b.Bytes(), new(struct{})); err != nil {
-		t.Fatalf("not XML: %v", err)
-	}
+	svg := chartOf(t, points)
 	for _, want := range []string{"<svg", "ping q=1024", "mixed q=64", "0 (inline)", "p99 latency", "Throughput"} {
 		if !strings.Contains(svg, want) {
 			t.Errorf("chart lacks %q", want)
@@ -247,14 +239,11 @@ func TestChartSVG(t *testing.T) {
 	if !strings.Contains(svg, "Throughput relative to pool size 0 (inline)") || !strings.Contains(svg, "(100k req/s, 2.02 ms)") {
 		t.Error("chart of very different scenarios is not relative to pool size 0")
 	}
-	b.Reset()
-	rep.Points = Summarize(sampleRuns()[:6]) // ping only: absolute
-	if err := WriteChart(&b, rep); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(b.String(), "Throughput (req/s)") || strings.Contains(b.String(), "relative") {
+	abs := chartOf(t, Summarize(sampleRuns()[:6])) // ping only: absolute
+	if !strings.Contains(abs, "Throughput (req/s)") || strings.Contains(abs, "relative") {
 		t.Error("chart of similar scenarios is not absolute")
 	}
+	var b bytes.Buffer
 	if err := WriteChart(&b, &Report{}); err == nil {
 		t.Error("chart of no points: no error")
 	}
@@ -421,15 +410,7 @@ func TestChartWithLoops(t *testing.T) {
 	if want := "ping, 1 loop/0/0/2 ping, 2 loops/0/1/2 mixed, 1 loop/1/0/2 mixed, 2 loops/1/1/2"; strings.Join(got, " ") != want {
 		t.Errorf("series %q\nwant     %q", strings.Join(got, " "), want)
 	}
-	rep := &Report{Machine: Machine{CPUs: 2}, Settings: Settings{Repeats: 3, Connections: 50, Duration: "1s"}, Points: points}
-	var b bytes.Buffer
-	if err := WriteChart(&b, rep); err != nil {
-		t.Fatal(err)
-	}
-	svg := b.String()
-	if err := xml.Unmarshal(b.Bytes(), new(struct{})); err != nil {
-		t.Fatalf("not XML: %v", err)
-	}
+	svg := chartOf(t, points)
 	for _, want := range []string{">ping, 1 loop", ">ping, 2 loops", ">mixed, 1 loop", ">mixed, 2 loops", "with 1 and 2 event loops", "stroke-dasharray", ">0 (inline)<"} {
 		if !strings.Contains(svg, want) {
 			t.Errorf("chart lacks %q", want)
@@ -441,4 +422,18 @@ func TestChartWithLoops(t *testing.T) {
 			t.Errorf("one loop: series %d %+v", i, s)
 		}
 	}
+}
+
+// chartOf draws the chart of points and checks it is XML.
+func chartOf(t *testing.T, points []Point) string {
+	t.Helper()
+	rep := &Report{Machine: Machine{CPUs: 2}, Settings: Settings{Repeats: 3, Connections: 50, Duration: "1s"}, Points: points}
+	var b bytes.Buffer
+	if err := WriteChart(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	if err := xml.Unmarshal(b.Bytes(), new(struct{})); err != nil {
+		t.Fatalf("not XML: %v", err)
+	}
+	return b.String()
 }

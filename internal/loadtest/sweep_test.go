@@ -51,6 +51,21 @@ func serverBinary(t *testing.T) string {
 	return builtBin
 }
 
+// sweepAndWrite runs cfg, writes its outputs to a temporary directory and
+// reads them back (CheckOutputs checks they agree with each other).
+func sweepAndWrite(t *testing.T, cfg SweepConfig, log *bytes.Buffer) (string, *Report) {
+	t.Helper()
+	rep, err := Sweep(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	dir := filepath.Join(t.TempDir(), "out")
+	if err := WriteOutputs(dir, rep); err != nil {
+		t.Fatal(err)
+	}
+	return dir, CheckOutputs(t, dir)
+}
+
 // TestSweepEndToEnd runs a tiny sweep against the real server: two pool
 // sizes, one second each, one scenario, and checks that the CSV, JSON and
 // SVG are written and agree with each other.
@@ -66,15 +81,7 @@ func TestSweepEndToEnd(t *testing.T) {
 		Connections: 8, LargeConns: 1, Pipeline: 2,
 		Log: &log, Progress: &bar,
 	}
-	rep, err := Sweep(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, log.String())
-	}
-	dir := filepath.Join(t.TempDir(), "out")
-	if err := WriteOutputs(dir, rep); err != nil {
-		t.Fatal(err)
-	}
-	back := CheckOutputs(t, dir)
+	_, back := sweepAndWrite(t, cfg, &log)
 
 	if len(back.Runs) != 2 || len(back.Points) != 2 {
 		t.Fatalf("%d runs, %d points, want 2 and 2", len(back.Runs), len(back.Points))
@@ -159,15 +166,7 @@ func TestSweepLoops(t *testing.T) {
 		ServerBin: serverBinary(t), Scenarios: []string{"ping"}, Loops: []int{1, 2}, Workers: []int{1}, Queues: []int{64},
 		Repeats: 1, Duration: 300 * time.Millisecond, Connections: 4, LargeConns: 1, Log: &log,
 	}
-	rep, err := Sweep(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, log.String())
-	}
-	dir := filepath.Join(t.TempDir(), "out")
-	if err := WriteOutputs(dir, rep); err != nil {
-		t.Fatal(err)
-	}
-	back := CheckOutputs(t, dir)
+	dir, back := sweepAndWrite(t, cfg, &log)
 	if len(back.Runs) != 2 || len(back.Points) != 2 {
 		t.Fatalf("%d runs, %d points, want 2 and 2", len(back.Runs), len(back.Points))
 	}
