@@ -28,9 +28,9 @@ type Config struct {
 	HTTPSHost string
 	TLS       bool // an HTTPS listener is open: /stats shows its figures
 
-	// LoopConnections reports each event loop's open connections for
-	// /stats (nil: not shown). Set with SetLoops once the loops exist.
-	LoopConnections func() []int64
+	// Loops are the event loops, for /stats (nil: not shown). Set with
+	// SetLoops once they exist.
+	Loops Loops
 }
 
 // DiscardLimit is the body a request to any route but /write may carry;
@@ -40,6 +40,7 @@ const DiscardLimit = 64 << 10
 // Router answers every request; it implements workers.Handler.
 type Router struct {
 	cfg    Config
+	settle bool // /stats waits for the loops to count what they wrote (SetLoops)
 	enc    *protocol.Encoder
 	store  *store
 	routes []*route // the table's routes this router answers

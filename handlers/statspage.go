@@ -28,13 +28,25 @@ type statsJSON struct {
 	TLS          *stats.TLSSnapshot `json:"tls,omitempty"` // only with an HTTPS listener
 }
 
-// SetLoops gives /stats each event loop's open connections. Called before
-// the loops run.
-func (rt *Router) SetLoops(conns func() []int64) { rt.cfg.LoopConnections = conns }
+// Loops is what /stats needs of the event loops.
+type Loops interface {
+	Connections() []int64 // each loop's open connections
+	Settle()              // wait until every loop has counted what it wrote
+}
+
+// SetLoops gives /stats the event loops. settle says whether /stats waits
+// for them to count what they wrote (not when handlers run on a loop
+// themselves, --workers 0). Called before the loops run.
+func (rt *Router) SetLoops(l Loops, settle bool) {
+	rt.cfg.Loops, rt.settle = l, settle
+}
 
 // stats reports the counters as they were before this response; the
 // reactor counts the response itself once it has left.
 func (rt *Router) stats(req *protocol.Request, out *protocol.Batch) {
+	if rt.settle {
+		rt.cfg.Loops.Settle() // a response another loop sent just now is counted
+	}
 	s := rt.cfg.Stats.Snapshot()
 	if rt.cfg.Compat == protocol.Modern && wantsJSON(req) {
 		ps := rt.cfg.Pool.Stats()
@@ -60,10 +72,10 @@ func (rt *Router) stats(req *protocol.Request, out *protocol.Batch) {
 }
 
 func (rt *Router) loopConnections() []int64 {
-	if rt.cfg.LoopConnections == nil {
+	if rt.cfg.Loops == nil {
 		return nil
 	}
-	return rt.cfg.LoopConnections()
+	return rt.cfg.Loops.Connections()
 }
 
 // appendClassicStats writes the plain-text body the C server sent.

@@ -3,6 +3,7 @@ package reactor
 import (
 	"errors"
 	"net"
+	"runtime"
 	"sync"
 	"time"
 
@@ -132,6 +133,29 @@ func (g *Group) Addr() *net.TCPAddr { return g.loops[0].Addr() }
 
 // TLSAddr is the address the HTTPS listeners are bound to (nil: none).
 func (g *Group) TLSAddr() *net.TCPAddr { return g.loops[0].TLSAddr() }
+
+// Settle waits until every loop has counted the responses it had written
+// when Settle was called. A loop counts a response once its bytes have
+// left, so for a moment a client can hold a response that /stats, served
+// on another loop, does not count yet; /stats calls Settle first. It waits
+// for a loop only while that loop is in a turn (microseconds), and never
+// more than 10 ms in all. Not for code running on a loop (--workers 0):
+// it would wait for itself.
+func (g *Group) Settle() {
+	if len(g.loops) == 1 {
+		return // one loop writes, counts and serves /stats in that order
+	}
+	deadline := time.Now().Add(settleLimit)
+	for _, r := range g.loops {
+		t := r.turns.Load()
+		for t%2 == 1 && r.turns.Load() == t && time.Now().Before(deadline) {
+			runtime.Gosched()
+		}
+	}
+}
+
+// settleLimit bounds Settle's wait (tests lengthen it).
+var settleLimit = 10 * time.Millisecond
 
 // Loops is the number of loops.
 func (g *Group) Loops() int { return len(g.loops) }

@@ -128,11 +128,12 @@ type Reactor struct {
 	refusal  protocol.Batch
 
 	epoch        time.Time
-	clock        int64        // nanoseconds since epoch, read once per loop turn
-	acceptPaused int64        // when accepting resumes after EMFILE (0: not paused)
-	acceptLogged bool         // this episode of descriptor exhaustion was logged
-	heartbeat    atomic.Int64 // wall-clock nanoseconds of the loop's latest turn
-	open         atomic.Int64 // this loop's open connections, for the per-loop gauges
+	clock        int64         // nanoseconds since epoch, read once per loop turn
+	acceptPaused int64         // when accepting resumes after EMFILE (0: not paused)
+	acceptLogged bool          // this episode of descriptor exhaustion was logged
+	heartbeat    atomic.Int64  // wall-clock nanoseconds of the loop's latest turn
+	open         atomic.Int64  // this loop's open connections, for the per-loop gauges
+	turns        atomic.Uint64 // odd while a turn runs: bytes may have left that are not yet counted (Group.Settle)
 	stopping     atomic.Bool
 	drainReq     atomic.Bool
 	draining     bool // no new connections; each open one closes after its current response
@@ -272,7 +273,15 @@ func (r *Reactor) Run() error {
 	defer r.release()
 
 	r.tick()
+	defer func() {
+		if r.turns.Load()%2 == 1 {
+			r.turns.Add(1)
+		}
+	}()
 	for !r.stopping.Load() {
+		if r.turns.Load()%2 == 1 {
+			r.turns.Add(1) // even: between turns, all that was written is counted
+		}
 		timeout := r.nextTimeout(r.maxSleep)
 		if r.acceptPaused != 0 {
 			// wake when accepting resumes, not a whole idle sleep later
@@ -296,6 +305,7 @@ func (r *Reactor) Run() error {
 			}
 		}
 		n, err := r.poll.wait(timeout)
+		r.turns.Add(1) // odd: a turn that may write runs
 		r.done.sleeping.Store(false)
 		if err != nil {
 			r.closeAll()

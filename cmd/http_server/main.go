@@ -271,7 +271,7 @@ func start(cfg *config) (*server, error) {
 		files.Close()
 		return nil, err
 	}
-	router.SetLoops(r.Connections)
+	router.SetLoops(r, pool != nil)
 	for i := 0; i < r.Loops(); i++ {
 		metrics.Gauge(fmt.Sprintf(`http_server_loop_connections{loop="%d"}`, i), func() float64 { return float64(r.Connections()[i]) })
 	}
