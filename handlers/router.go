@@ -112,11 +112,15 @@ const MetricsContentType = "text/plain; version=0.0.4; charset=utf-8"
 
 // serveModern answers the route's methods and 405 for the others.
 func (rt *Router) serveModern(r *route, req *protocol.Request, out *protocol.Batch) {
-	if !r.answers(req) {
+	switch {
+	case r.answers(req):
+		r.modern(rt, req, out)
+	case req.IsMethod("OPTIONS"):
+		// What the resource takes: 204 with Allow, no content (RFC 9110 9.3.7).
+		rt.enc.Encode(out, req, &protocol.Reply{Status: 204, Bodiless: true, Fields: r.allow})
+	default:
 		rt.enc.Error(out, req, 405, r.allow)
-		return
 	}
-	r.modern(rt, req, out)
 }
 
 // serveClassic keeps the C server's rules: GET or POST, HTTP/1.1 only,

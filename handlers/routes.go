@@ -82,7 +82,13 @@ var (
 func init() {
 	var methods []string
 	for _, r := range append(slices.Clip(routes), fileRoute) {
-		r.allow = []protocol.Field{{Name: "Allow", Value: strings.Join(r.methods, ", ")}}
+		// Every resource answers OPTIONS too (RFC 9110 9.3.7), so its 405s
+		// and its OPTIONS answer list it.
+		allow := r.methods
+		if !slices.Contains(allow, "OPTIONS") {
+			allow = append(slices.Clip(allow), "OPTIONS")
+		}
+		r.allow = []protocol.Field{{Name: "Allow", Value: strings.Join(allow, ", ")}}
 		if r.name != "" {
 			routeNames = append(routeNames, r.name)
 			r.id = stats.Route(len(routeNames))
@@ -133,12 +139,10 @@ func (rt *Router) read(req *protocol.Request, out *protocol.Batch) {
 	rt.text(req, out, rt.store.load())
 }
 
-// writeModern needs the body's length up front, or a chunked body.
+// writeModern stores the body. A POST with neither Content-Length nor
+// Transfer-Encoding has a body of length zero (RFC 9112 6.3): it stores
+// the empty value.
 func (rt *Router) writeModern(req *protocol.Request, out *protocol.Batch) {
-	if req.ContentLength < 0 && !req.Chunked {
-		rt.fail(req, out, 411)
-		return
-	}
 	rt.write(req, out)
 }
 

@@ -54,9 +54,9 @@ func admit(t *testing.T, rt *Router, raw string) (int64, int) {
 
 var someMethods = []string{"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"}
 
-// In modern mode every route answers the methods it declares, answers 405
-// with exactly those methods in Allow for the others, and tags the
-// response with its route either way.
+// In modern mode every route answers the methods it declares, OPTIONS with
+// 204 and Allow, 405 with those methods and OPTIONS in Allow for the
+// others, and tags the response with its route either way.
 func TestRouteTableModernMethods(t *testing.T) {
 	rt, _, _ := tableRouter(t, protocol.Modern, true)
 	for path, r := range everyRoute() {
@@ -67,12 +67,20 @@ func TestRouteTableModernMethods(t *testing.T) {
 			raw := m + " " + path + " HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx"
 			it, out := serve(t, rt, raw)
 			head, _, _ := strings.Cut(out, "\r\n\r\n")
-			if slices.Contains(r.methods, m) {
+			allow := "\r\nAllow: " + strings.Join(r.methods, ", ") + ", OPTIONS\r\n"
+			if path == "*" {
+				allow = "\r\nAllow: " + strings.Join(r.methods, ", ") + "\r\n"
+			}
+			switch {
+			case slices.Contains(r.methods, m):
 				if it.Status != 200 {
 					t.Errorf("%s %s: %d, want 200\n%s", m, path, it.Status, head)
 				}
-			} else {
-				allow := "\r\nAllow: " + strings.Join(r.methods, ", ") + "\r\n"
+			case m == "OPTIONS":
+				if it.Status != 204 || !strings.Contains(head+"\r\n", allow) || strings.Contains(head, "Content-Length") {
+					t.Errorf("%s %s: want 204 with %q and no Content-Length, got\n%s", m, path, allow, head)
+				}
+			default:
 				if it.Status != 405 || !strings.Contains(head+"\r\n", allow) {
 					t.Errorf("%s %s: want 405 with %q, got\n%s", m, path, allow, head)
 				}
@@ -85,18 +93,18 @@ func TestRouteTableModernMethods(t *testing.T) {
 }
 
 // The Allow values clients see, pinned: OPTIONS * lists every method some
-// route answers, in the table's order.
+// route answers, in the table's order; every resource also takes OPTIONS.
 func TestRouteTableAllowValues(t *testing.T) {
 	rt, _, _ := tableRouter(t, protocol.Modern, true)
 	cases := map[string]string{
 		"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n":        "Allow: GET, HEAD, POST, OPTIONS",
-		"PUT /ping HTTP/1.1\r\nHost: h\r\n\r\n":        "Allow: GET, HEAD",
-		"GET /write HTTP/1.1\r\nHost: h\r\n\r\n":       "Allow: POST",
-		"DELETE /metrics HTTP/1.1\r\nHost: h\r\n\r\n":  "Allow: GET, HEAD",
-		"POST /nowhere HTTP/1.1\r\nHost: h\r\n\r\n":    "Allow: GET, HEAD",
-		"OPTIONS /stats HTTP/1.1\r\nHost: h\r\n\r\n":   "Allow: GET, HEAD",
-		"PATCH /echo HTTP/1.1\r\nHost: h\r\n\r\n":      "Allow: GET, HEAD",
-		"POST /read HTTP/1.1\r\nHost: h\r\n\r\nxxxxxx": "Allow: GET, HEAD",
+		"PUT /ping HTTP/1.1\r\nHost: h\r\n\r\n":        "Allow: GET, HEAD, OPTIONS",
+		"GET /write HTTP/1.1\r\nHost: h\r\n\r\n":       "Allow: POST, OPTIONS",
+		"DELETE /metrics HTTP/1.1\r\nHost: h\r\n\r\n":  "Allow: GET, HEAD, OPTIONS",
+		"POST /nowhere HTTP/1.1\r\nHost: h\r\n\r\n":    "Allow: GET, HEAD, OPTIONS",
+		"OPTIONS /stats HTTP/1.1\r\nHost: h\r\n\r\n":   "Allow: GET, HEAD, OPTIONS",
+		"PATCH /echo HTTP/1.1\r\nHost: h\r\n\r\n":      "Allow: GET, HEAD, OPTIONS",
+		"POST /read HTTP/1.1\r\nHost: h\r\n\r\nxxxxxx": "Allow: GET, HEAD, OPTIONS",
 	}
 	for raw, allow := range cases {
 		_, out := serve(t, rt, raw)

@@ -10,6 +10,14 @@ import "bytes"
 const (
 	maxChunkLine = 4096 // chunk-size line with its extensions, CRLF excluded
 	maxChunkHex  = 15   // hex digits of a chunk size: below 2^60
+
+	// The bound on chunk metadata, as net/http has it since CVE-2023-39326
+	// (net/http/internal/chunked.go): each chunk may spend 16 bytes plus
+	// twice its data on its size line and the CRLF after its data; what it
+	// spends beyond that accumulates (never below zero), and past
+	// maxChunkExcess the body is refused.
+	chunkOverhead  = 16
+	maxChunkExcess = 16 * 1024
 )
 
 const (
@@ -28,6 +36,7 @@ type ChunkScanner struct {
 	phase   uint8
 	size    int64 // decoded bytes so far
 	trailer int   // trailer section bytes so far
+	excess  int64 // chunk metadata beyond what the data pays for
 }
 
 // Reset prepares s for a new body.
@@ -39,8 +48,9 @@ func (s *ChunkScanner) Size() int64 { return s.size }
 // Scan continues over body, the raw bytes after the head received so far
 // (a longer slice with the same start each time). It returns the raw length
 // of the whole chunked body once it is complete (done), or a final status:
-// 400 for broken framing, 413 when the decoded size passes maxSize, 431
-// when the trailer section passes maxTrailer bytes.
+// 400 for broken framing or for chunk metadata (size lines, extensions)
+// out of proportion to the data (see maxChunkExcess), 413 when the decoded
+// size passes maxSize, 431 when the trailer section passes maxTrailer bytes.
 func (s *ChunkScanner) Scan(body []byte, maxSize int64, maxTrailer int) (raw int, done bool, status int) {
 	for s.phase != phaseDone {
 		switch s.phase {
@@ -51,6 +61,13 @@ func (s *ChunkScanner) Scan(body []byte, maxSize int64, maxTrailer int) (raw int
 			}
 			n, ok := parseChunkSize(line)
 			if !ok {
+				return 0, false, 400
+			}
+			// The size line, and the CRLF after the data, against the
+			// allowance of this chunk (net/http's rule, to the byte).
+			s.excess += int64(len(line)) + 2
+			s.excess = max(s.excess-(chunkOverhead+2*n), 0)
+			if s.excess > maxChunkExcess {
 				return 0, false, 400
 			}
 			if s.size += n; s.size > maxSize {
@@ -124,8 +141,9 @@ func chunkLine(body []byte, from, max int) (line []byte, next int, status int) {
 	return body[from : from+i-1], from + i + 1, 0
 }
 
-// parseChunkSize reads 1*HEXDIG [ BWS ";" extensions ]; the extensions are
-// checked for control characters and otherwise ignored.
+// parseChunkSize reads a chunk line without its CRLF (RFC 9112 section
+// 7.1): 1*HEXDIG, then the chunk extensions, checked against their grammar
+// and otherwise ignored.
 func parseChunkSize(line []byte) (int64, bool) {
 	var n int64
 	i := 0
@@ -142,17 +160,95 @@ func parseChunkSize(line []byte) (int64, bool) {
 	if i == 0 {
 		return 0, false
 	}
-	rest := line[i:]
-	for len(rest) > 0 && (rest[0] == ' ' || rest[0] == '\t') {
-		rest = rest[1:]
+	return n, validChunkExt(line[i:])
+}
+
+// validChunkExt checks what follows the chunk size (RFC 9112 section 7.1.1):
+//
+//	chunk-ext      = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+//	chunk-ext-name = token
+//	chunk-ext-val  = token / quoted-string
+//
+// BWS stands only around ";" and "=": whitespace at the end of the line, or
+// after the size with no ";" following, is refused.
+func validChunkExt(ext []byte) bool {
+	i := 0
+	for i < len(ext) {
+		i = skipBWS(ext, i)
+		if i == len(ext) || ext[i] != ';' {
+			return false
+		}
+		i = skipBWS(ext, i+1)
+		j := skipToken(ext, i)
+		if j == i {
+			return false
+		}
+		i = j
+		k := skipBWS(ext, j)
+		if k == len(ext) || ext[k] != '=' {
+			continue
+		}
+		k = skipBWS(ext, k+1)
+		if k < len(ext) && ext[k] == '"' {
+			i = skipQuoted(ext, k)
+		} else {
+			i = skipToken(ext, k)
+			if i == k {
+				return false
+			}
+		}
+		if i < 0 {
+			return false
+		}
 	}
-	if len(rest) == 0 {
-		return n, true
+	return true
+}
+
+// skipBWS returns the offset of the first byte at or after i in b that is
+// not SP or HTAB.
+func skipBWS(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+		i++
 	}
-	if rest[0] != ';' {
-		return 0, false
+	return i
+}
+
+// skipToken returns the offset after the tchars starting at i in b.
+func skipToken(b []byte, i int) int {
+	for i < len(b) && tchar[b[i]] {
+		i++
 	}
-	return n, validValue(rest)
+	return i
+}
+
+// skipQuoted returns the offset after the quoted-string (RFC 9110 section
+// 5.6.4) whose opening DQUOTE is at b[i], or -1 when it is malformed or
+// not closed.
+func skipQuoted(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			return i + 1
+		case c == '\\':
+			if i++; i == len(b) || !quotedPairByte(b[i]) {
+				return -1
+			}
+		case !qdtextByte(c):
+			return -1
+		}
+	}
+	return -1
+}
+
+// qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text
+func qdtextByte(c byte) bool {
+	return c == '\t' || c == ' ' || c == 0x21 || (0x23 <= c && c <= 0x5b) ||
+		(0x5d <= c && c != 0x7f)
+}
+
+// quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text )
+func quotedPairByte(c byte) bool {
+	return c == '\t' || (c >= ' ' && c != 0x7f)
 }
 
 func unhex(c byte) int {

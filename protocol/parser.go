@@ -37,7 +37,7 @@ func (p *Parser) Parse(buf []byte, req *Request) (n int, status int) {
 		// A trailing CR may be the first half of the CRLF, not part of the line.
 		if got := len(buf) - pos; got > lim.MaxRequestLine &&
 			(got > lim.MaxRequestLine+1 || buf[len(buf)-1] != '\r') {
-			return 0, 414
+			return 0, p.longLine(buf[pos:])
 		}
 		return 0, 0
 	}
@@ -48,7 +48,7 @@ func (p *Parser) Parse(buf []byte, req *Request) (n int, status int) {
 	// The length is judged before the syntax, as it was while the line was
 	// incomplete, so that the answer does not depend on how the bytes arrived.
 	if lineLen > lim.MaxRequestLine {
-		return 0, 414
+		return 0, p.longLine(buf[pos : pos+lineLen])
 	}
 	if lineLen == lineEnd {
 		return 0, 400 // bare LF: rejected, the safer choice RFC 9112 allows
@@ -101,6 +101,16 @@ func (p *Parser) Parse(buf []byte, req *Request) (n int, status int) {
 	return pos, 0
 }
 
+// longLine answers a request line over the limit: 414 is for a long
+// target, so a line still in its method by then (no space) is 400 in
+// modern mode (RFC 9112 3). Classic mode kept the C server's 414.
+func (p *Parser) longLine(line []byte) int {
+	if p.Compat == Modern && bytes.IndexByte(line[:min(len(line), p.Limits.MaxRequestLine+1)], ' ') < 0 {
+		return 400
+	}
+	return 414
+}
+
 func (p *Parser) parseRequestLine(line []byte, req *Request) int {
 	// One pass over the method and one over the target, each validating as
 	// it looks for the space that ends it; the target's pass also notes its
@@ -123,6 +133,8 @@ func (p *Parser) parseRequestLine(line []byte, req *Request) int {
 		switch c := rest[sp2]; {
 		case c < ' ' || c == 0x7f:
 			return 400
+		case c > 0x7f && p.Compat == Modern:
+			return 400 // the target is ASCII (RFC 9112 3.2); raw UTF-8 must be percent-encoded
 		case c == '?':
 			if q < 0 {
 				q = sp2
@@ -207,8 +219,16 @@ func (p *Parser) parseField(line []byte, req *Request) int {
 		return 400 // obs-fold
 	}
 	colon := 0
-	for colon < len(line) && tchar[line[colon]] {
-		colon++
+	if p.Compat == Classic {
+		// The C server took any visible characters up to the colon as a
+		// name, and /echo gives them back as they came.
+		for colon < len(line) && line[colon] > ' ' && line[colon] < 0x7f && line[colon] != ':' {
+			colon++
+		}
+	} else {
+		for colon < len(line) && tchar[line[colon]] {
+			colon++
+		}
 	}
 	// The name must end at the colon: whitespace before it is an error.
 	if colon == 0 || colon == len(line) || line[colon] != ':' {
@@ -284,8 +304,75 @@ func (p *Parser) check(req *Request) int {
 	} else if req.HostCount != 1 {
 		return 400 // HTTP/1.1 requires exactly one Host
 	}
+	if p.Compat == Modern && req.HostCount == 1 && !ValidHost(req.Host) {
+		return 400 // RFC 9112 3.2: an invalid Host value is a bad request
+	}
 	return 0
 }
+
+// ValidHost reports whether v is a Host value for an http URI: uri-host
+// [ ":" port ] (RFC 9110 7.2, RFC 3986 3.2.2), with uri-host an IP-literal
+// in brackets or a reg-name (IPv4 addresses are reg-names by their
+// characters) that is not empty (RFC 9110 4.2.1), and port digits only.
+func ValidHost(v []byte) bool {
+	host, port := v, []byte(nil)
+	if len(v) > 0 && v[0] == '[' {
+		end := bytes.IndexByte(v, ']')
+		if end < 2 {
+			return false
+		}
+		for _, c := range v[1:end] {
+			if !isHex(c) && c != ':' && c != '.' && c != 'v' && c != 'V' {
+				return false
+			}
+		}
+		host, port = v[:end+1], v[end+1:]
+		if len(port) > 0 {
+			if port[0] != ':' {
+				return false
+			}
+			port = port[1:]
+		}
+	} else {
+		if i := bytes.IndexByte(v, ':'); i >= 0 {
+			host, port = v[:i], v[i+1:]
+		}
+		for i := 0; i < len(host); i++ {
+			c := host[i]
+			switch {
+			case c == '%':
+				if i+2 >= len(host) || !isHex(host[i+1]) || !isHex(host[i+2]) {
+					return false
+				}
+				i += 2
+			case !regNameChar[c]:
+				return false
+			}
+		}
+	}
+	for _, c := range port {
+		if !isDigit(c) {
+			return false
+		}
+	}
+	return len(host) > 0
+}
+
+func isHex(c byte) bool { return isDigit(c) || 'a' <= c|0x20 && c|0x20 <= 'f' }
+
+// regNameChar: unreserved and sub-delims of RFC 3986 (pct-encoded apart).
+var regNameChar = func() (t [256]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for _, c := range "-._~!$&'()*+,;=" {
+		t[c] = true
+	}
+	return t
+}()
 
 // Transfer-Encoding flags, gathered over every field line of the header.
 const (

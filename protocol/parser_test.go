@@ -169,8 +169,16 @@ var validCases = []parseCase{
 		want: head{Method: "M-SEARCH", Target: "/x", Path: "/x", Minor: 1, Host: "h", HostCount: 1, HeaderBlock: "Host: h"}},
 	{name: "head method", in: "HEAD /big.bin HTTP/1.1\r\nHost: h\r\n\r\n",
 		want: head{Method: "HEAD", Target: "/big.bin", Path: "/big.bin", Minor: 1, Host: "h", HostCount: 1, HeaderBlock: "Host: h"}},
-	{name: "empty host value", in: "GET / HTTP/1.1\r\nHost:\r\n\r\n",
-		want: head{Method: "GET", Target: "/", Path: "/", Minor: 1, HostCount: 1, HeaderBlock: "Host:"}},
+	{name: "host with port", in: "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n",
+		want: head{Method: "GET", Target: "/", Path: "/", Minor: 1, Host: "127.0.0.1:8080", HostCount: 1, HeaderBlock: "Host: 127.0.0.1:8080"}},
+	{name: "host IPv6 literal", in: "GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n",
+		want: head{Method: "GET", Target: "/", Path: "/", Minor: 1, Host: "[::1]:8080", HostCount: 1, HeaderBlock: "Host: [::1]:8080"}},
+	{name: "classic: empty host value", compat: Classic, in: "GET / HTTP/1.1\r\nHost:\r\n\r\n",
+		want: head{Method: "GET", Target: "/", Path: "/", Minor: 1, HostCount: 1, HeaderBlock: "Host:", Close: true}},
+	{name: "classic: any visible name", compat: Classic, in: "GET /echo HTTP/1.1\r\nX/y[z]: v\r\n\r\n",
+		want: head{Method: "GET", Target: "/echo", Path: "/echo", Minor: 1, HeaderBlock: "X/y[z]: v", Close: true}},
+	{name: "classic: raw UTF-8 target", compat: Classic, in: "GET /\xc3\xa9 HTTP/1.1\r\n\r\n",
+		want: head{Method: "GET", Target: "/\xc3\xa9", Path: "/\xc3\xa9", Minor: 1, Close: true}},
 	{name: "tchar header name", in: "GET / HTTP/1.1\r\nHost: h\r\nX-a.b_c~!#$%&'*+^`|: v\r\n\r\n",
 		want: head{Method: "GET", Target: "/", Path: "/", Minor: 1, Host: "h", HostCount: 1,
 			HeaderBlock: "Host: h\r\nX-a.b_c~!#$%&'*+^`|: v", Headers: []string{"Host:h", "X-a.b_c~!#$%&'*+^`|:v"}}},
@@ -200,6 +208,22 @@ var validCases = []parseCase{
 }
 
 var invalidCases = []parseCase{
+	// Host values (RFC 9112 3.2, RFC 9110 4.2.1 and 7.2)
+	{name: "empty host value", in: "GET / HTTP/1.1\r\nHost:\r\n\r\n", status: 400},
+	{name: "host with userinfo", in: "GET / HTTP/1.1\r\nHost: user@127.0.0.1:8080\r\n\r\n", status: 400},
+	{name: "host with path", in: "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080/path\r\n\r\n", status: 400},
+	{name: "host list", in: "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080, other.example\r\n\r\n", status: 400},
+	{name: "host port not digits", in: "GET / HTTP/1.1\r\nHost: h:80a\r\n\r\n", status: 400},
+	{name: "host bad IPv6 literal", in: "GET / HTTP/1.1\r\nHost: [::g]\r\n\r\n", status: 400},
+	{name: "host bad percent", in: "GET / HTTP/1.1\r\nHost: a%zz\r\n\r\n", status: 400},
+	// request-target bytes: ASCII only (RFC 9112 3.2)
+	{name: "raw UTF-8 target", in: "GET /\xc3\xa9 HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
+	{name: "overlong slash target", in: "GET /\xc0\xaf HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
+	// a line over the limit while still in its method: 400, not 414
+	{name: "long method", lim: &smallLimits, in: strings.Repeat("A", 40), status: 400},
+	{name: "long method complete", lim: &smallLimits, in: strings.Repeat("A", 40) + "\r\n\r\n", status: 400},
+	// modern header names are tokens
+	{name: "slash in name", in: "GET / HTTP/1.1\r\nHost: h\r\nX/y: v\r\n\r\n", status: 400},
 	// request line syntax
 	{name: "bad method char", in: "G@T / HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
 	{name: "method with paren", in: "GET(x) / HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
