@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
 
 	"http_server/protocol"
@@ -15,7 +16,8 @@ type Config struct {
 	Compat     protocol.Compat
 	WriteLimit int64          // largest /write body
 	Dotfiles   bool           // serve files whose path has a segment starting with "."
-	StateFile  string         // where /write values persist; "" for memory only
+	StateFile  string         // where /write values persist; "" for memory only (when Store is nil)
+	Store      Store          // the /write value's store (nil: memory, or StateFile)
 	Metrics    *stats.Metrics // served at /metrics on the main listener; nil: not here
 	Encoder    *protocol.Encoder
 	Stats      *stats.Counters
@@ -42,16 +44,19 @@ type Router struct {
 	cfg    Config
 	settle bool // /stats waits for the loops to count what they wrote (SetLoops)
 	enc    *protocol.Encoder
-	store  *store
+	store  Store
 	routes []*route // the table's routes this router answers
 }
 
 // NewRouter builds the routes, loading the /write value from the state
 // file when there is one.
 func NewRouter(cfg Config) (*Router, error) {
-	st, err := openStore(cfg.StateFile)
-	if err != nil {
-		return nil, err
+	st := cfg.Store
+	if st == nil {
+		var err error
+		if st, err = openStore(cfg.StateFile); err != nil {
+			return nil, err
+		}
 	}
 	rt := &Router{cfg: cfg, enc: cfg.Encoder, store: st}
 	for _, r := range routes {
@@ -141,15 +146,27 @@ func (rt *Router) serveClassic(r *route, req *protocol.Request, out *protocol.Ba
 }
 
 // write stores the body and answers like /read; a value that could not be
-// persisted is not stored, and the client gets 500.
+// persisted is not stored, and the client gets 500, or 503 with
+// Retry-After when the store did not answer in time.
 func (rt *Router) write(req *protocol.Request, out *protocol.Batch) {
-	v, err := rt.store.save(req.Body)
+	v, err := rt.store.Save(req.Body)
 	if err != nil {
-		slog.Error("/write: state file", "err", err)
-		rt.fail(req, out, 500)
+		rt.storeFailed(req, out, "/write", err)
 		return
 	}
 	rt.text(req, out, v)
+}
+
+// storeFailed answers a request whose store call failed, and counts it.
+func (rt *Router) storeFailed(req *protocol.Request, out *protocol.Batch, what string, err error) {
+	rt.cfg.Stats.StoreErrors.Add(1)
+	if errors.Is(err, ErrStoreUnavailable) {
+		slog.Warn(what+": store unavailable", "err", err)
+		rt.enc.Error(out, req, 503, nil) // with Retry-After
+		return
+	}
+	slog.Error(what+": store", "err", err)
+	rt.fail(req, out, 500)
 }
 
 func (rt *Router) text(req *protocol.Request, out *protocol.Batch, body []byte) {

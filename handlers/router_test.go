@@ -148,7 +148,7 @@ func TestStoreNoTornValues(t *testing.T) {
 		go func(w int) {
 			defer wg.Done()
 			for i := 0; i < 2000; i++ {
-				if _, err := s.save(bytes.Repeat([]byte{byte('a' + w)}, 1+i%1024)); err != nil {
+				if _, err := s.Save(bytes.Repeat([]byte{byte('a' + w)}, 1+i%1024)); err != nil {
 					t.Error(err)
 					return
 				}
@@ -157,7 +157,7 @@ func TestStoreNoTornValues(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 2000; i++ {
-				v := s.load()
+				v := mustLoad(t, s)
 				if string(v) == "<empty>" {
 					continue
 				}
@@ -177,17 +177,17 @@ func TestStoreStateFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "store")
 	s, err := openStore(path)
 	must(t, err)
-	if string(s.load()) != "<empty>" {
-		t.Fatalf("fresh store: %q", s.load())
+	if string(mustLoad(t, s)) != "<empty>" {
+		t.Fatalf("fresh store: %q", mustLoad(t, s))
 	}
 	for _, v := range []string{"first", "", "bin\x00\xff"} {
-		if _, err := s.save([]byte(v)); err != nil {
+		if _, err := s.Save([]byte(v)); err != nil {
 			t.Fatal(err)
 		}
 		again, err := openStore(path)
 		must(t, err)
-		if string(again.load()) != v {
-			t.Fatalf("after a restart: %q, want %q", again.load(), v)
+		if string(mustLoad(t, again)) != v {
+			t.Fatalf("after a restart: %q, want %q", mustLoad(t, again), v)
 		}
 	}
 	if _, err := openStore(filepath.Join(t.TempDir(), "missing-dir", "store")); err == nil {
@@ -197,4 +197,13 @@ func TestStoreStateFile(t *testing.T) {
 	if len(entries) != 1 {
 		t.Fatalf("temporary files left behind: %v", entries)
 	}
+}
+
+func mustLoad(t *testing.T, s Store) []byte {
+	t.Helper()
+	v, err := s.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

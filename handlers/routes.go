@@ -136,7 +136,12 @@ func (rt *Router) echoClassic(req *protocol.Request, out *protocol.Batch) {
 
 // read answers with the value /write stored last.
 func (rt *Router) read(req *protocol.Request, out *protocol.Batch) {
-	rt.text(req, out, rt.store.load())
+	v, err := rt.store.Load()
+	if err != nil {
+		rt.storeFailed(req, out, "/read", err)
+		return
+	}
+	rt.text(req, out, v)
 }
 
 // writeModern stores the body. A POST with neither Content-Length nor

@@ -22,6 +22,7 @@ type statsJSON struct {
 	Refused      uint64             `json:"refused"`
 	AcceptPaused uint64             `json:"accept_paused"`
 	FileErrors   uint64             `json:"file_errors"`
+	StoreErrors  uint64             `json:"store_errors"`
 	Loops        []int64            `json:"loops,omitempty"` // open connections of each event loop
 	Pool         workers.PoolStats  `json:"pool"`
 	FileCache    FileCacheStats     `json:"file_cache"`
@@ -60,6 +61,7 @@ func (rt *Router) stats(req *protocol.Request, out *protocol.Batch) {
 			Refused:      rt.cfg.Stats.Refused.Load(),
 			AcceptPaused: rt.cfg.Stats.AcceptPaused.Load(),
 			FileErrors:   rt.cfg.Stats.FileErrors.Load(),
+			StoreErrors:  rt.cfg.Stats.StoreErrors.Load(),
 			Loops:        rt.loopConnections(),
 			Pool:         ps,
 			FileCache:    rt.cfg.Files.CacheStats(),

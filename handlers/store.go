@@ -9,6 +9,23 @@ import (
 	"sync/atomic"
 )
 
+// Store keeps the /write value: in memory (with a state file or not), or
+// in Redis (redisstore.go), shared by several instances. Its calls may
+// block; they run on the workers.
+type Store interface {
+	// Load returns the value, or <empty> before any write.
+	Load() ([]byte, error)
+	// Save keeps a copy of b and returns it; on error nothing changed.
+	Save(b []byte) ([]byte, error)
+	// Check reports whether the store answers (--check-config).
+	Check() error
+	Close()
+}
+
+// ErrStoreUnavailable wraps the errors of a store that did not answer in
+// time: the client gets 503 with Retry-After, and may try again.
+var ErrStoreUnavailable = errors.New("store unavailable")
+
 // store holds the /write value. Values are immutable once stored and swapped
 // whole, so a reader never sees half of one write and half of another. With
 // a state file, a value is on disk (fsynced and renamed into place) before
@@ -21,18 +38,23 @@ type store struct {
 
 var emptyValue = []byte("<empty>")
 
-// load returns the stored bytes, or <empty> before any write.
-func (s *store) load() []byte {
+// Load returns the stored bytes, or <empty> before any write.
+func (s *store) Load() ([]byte, error) {
 	if p := s.v.Load(); p != nil {
-		return *p
+		return *p, nil
 	}
-	return emptyValue
+	return emptyValue, nil
 }
 
-// save copies b (it points into the reactor's buffer), persists the copy
+// Check: memory always answers; a state file was probed when opened.
+func (s *store) Check() error { return nil }
+
+func (s *store) Close() {}
+
+// Save copies b (it points into the reactor's buffer), persists the copy
 // when there is a state file, and stores it. On error the value in memory
 // and on disk is unchanged.
-func (s *store) save(b []byte) ([]byte, error) {
+func (s *store) Save(b []byte) ([]byte, error) {
 	c := append([]byte(nil), b...)
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -100,6 +100,7 @@ func (c *Counters) registerCounters() {
 		metrics.WriteCounterUint64(w, "http_server_accept_pauses_total", c.AcceptPaused.Load())
 		metrics.WriteCounterUint64(w, "http_server_pool_queue_full_total", c.QueueFull.Load())
 		metrics.WriteCounterUint64(w, "http_server_file_read_errors_total", c.FileErrors.Load())
+		metrics.WriteCounterUint64(w, "http_server_store_errors_total", c.StoreErrors.Load())
 		c.TLS.writeMetrics(w)
 		metrics.WriteProcessMetrics(w)
 	})

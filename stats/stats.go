@@ -32,6 +32,7 @@ type Counters struct {
 	Refused      atomic.Uint64 // connections turned away over the connection cap
 	AcceptPaused atomic.Uint64 // times accepting paused for lack of descriptors
 	FileErrors   atomic.Uint64 // responses cut because reading their file failed
+	StoreErrors  atomic.Uint64 // /write and /read calls the store failed (503 or 500)
 
 	TLS TLSCounters
 }

@@ -48,6 +48,9 @@ type config struct {
 	tlsMaxHandshakes    int
 
 	stateFile       string
+	store           string
+	storeKey        string
+	storeTimeout    time.Duration
 	metricsAddr     string
 	pprof           bool
 	logFormat       string
@@ -111,7 +114,10 @@ func newFlagSet(c *config) (*pflag.FlagSet, *string, *string) {
 	fs.BoolVar(&c.tlsRedirect, "tls-redirect", false, "HTTPS: answer every plain-HTTP request with 308 to the same path over HTTPS")
 	fs.DurationVar(&c.tlsHandshakeTimeout, "tls-handshake-timeout", 10*time.Second, "HTTPS: time from accept to a complete handshake")
 	fs.IntVar(&c.tlsMaxHandshakes, "tls-max-handshakes", 256, "HTTPS: handshakes in progress at once; past it new connections wait in the backlog")
-	fs.StringVar(&c.stateFile, "state-file", "", "file that keeps the /write value across restarts, written atomically before each write is answered (empty: memory only)")
+	fs.StringVar(&c.stateFile, "state-file", "", "file that keeps the /write value across restarts, written atomically before each write is answered (empty: memory only); the same as --store file:PATH")
+	fs.StringVar(&c.store, "store", "memory", "where the /write value lives: memory, file:PATH, or redis://[user:password@]host:port[/db] (rediss:// for TLS) to share it between instances")
+	fs.StringVar(&c.storeKey, "store-key", "http_server:value", "the Redis key that holds the /write value")
+	fs.DurationVar(&c.storeTimeout, "store-timeout", 2*time.Second, "deadline of each store call; past it /write and /read answer 503 with Retry-After")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "", `where /metrics (Prometheus) is served: "" on the main listener, "off", or host:port for a separate listener that is not public`)
 	fs.BoolVar(&c.pprof, "pprof", false, "serve the Go profiler (net/http/pprof) under /debug/pprof/ on the --metrics-addr listener, which must be a host:port")
 	fs.StringVar(&c.logFormat, "log-format", "text", "server log on standard error: text or json")
@@ -203,6 +209,10 @@ func (c *config) validate() error {
 	switch {
 	case c.port < 0 || c.port > 65535:
 		return c.optionError("port", fmt.Sprintf("%d must be 0..65535", c.port))
+	case c.stateFile != "" && c.store != "memory":
+		return c.optionError("store", "--state-file is --store file:PATH; set one of them")
+	case c.storeTimeout <= 0:
+		return c.optionError("store-timeout", fmt.Sprintf("%v must be positive", c.storeTimeout))
 	case c.workers < 0:
 		return c.optionError("workers", fmt.Sprintf("%d must be 0 or more", c.workers))
 	case c.loops < 1 || c.loops > 1024:
@@ -266,4 +276,12 @@ func readPortFile(name string) (port int, found bool, err error) {
 		return 0, false, fmt.Errorf("%s: %q is not a port number", name, s)
 	}
 	return p, true, nil
+}
+
+// storeURL is the --store URL, with --state-file as its file: form.
+func (c *config) storeURL() string {
+	if c.stateFile != "" {
+		return "file:" + c.stateFile
+	}
+	return c.store
 }

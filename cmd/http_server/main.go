@@ -68,6 +68,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		files.Close()
+		st, err := handlers.OpenStore(cfg.storeURL(), cfg.storeKey, cfg.storeTimeout)
+		if err == nil {
+			err = st.Check()
+			st.Close()
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "http_server: store: %v\n", err)
+			return 1
+		}
 		fmt.Fprintln(stdout, "http_server: configuration ok")
 		return 0
 	}
@@ -148,6 +157,7 @@ type server struct {
 	metricsURL string // where /metrics is served when not on the main listener
 	counters   *stats.Counters
 	reactor    *reactor.Group
+	store      handlers.Store
 	pool       *workers.Pool
 	files      *handlers.Files
 	cert       *certificate // nil: no HTTPS
@@ -198,9 +208,17 @@ func start(cfg *config) (*server, error) {
 			return nil, err
 		}
 	}
+	store, err := handlers.OpenStore(cfg.storeURL(), cfg.storeKey, cfg.storeTimeout)
+	if err != nil {
+		if pool != nil {
+			pool.Stop()
+		}
+		files.Close()
+		return nil, err
+	}
 	rcfg := handlers.Config{
 		Files: files, Compat: cfg.compat, WriteLimit: cfg.writeLimit, Dotfiles: cfg.dotfiles,
-		StateFile: cfg.stateFile, Encoder: enc, Stats: counters, Pool: pool, TLS: cert != nil,
+		Store: store, Encoder: enc, Stats: counters, Pool: pool, TLS: cert != nil,
 	}
 	if cfg.metricsAddr == "" {
 		rcfg.Metrics = metrics
@@ -275,7 +293,7 @@ func start(cfg *config) (*server, error) {
 	for i := 0; i < r.Loops(); i++ {
 		metrics.Gauge(fmt.Sprintf(`http_server_loop_connections{loop="%d"}`, i), func() float64 { return float64(r.Connections()[i]) })
 	}
-	srv := &server{reactor: r, pool: pool, files: files, maxConns: opts.MaxConns, counters: counters, access: access, cert: cert}
+	srv := &server{store: store, reactor: r, pool: pool, files: files, maxConns: opts.MaxConns, counters: counters, access: access, cert: cert}
 	if cfg.tlsRedirect {
 		router.RedirectToHTTPS(r.TLSAddr().Port, redirectHost(cfg.addr)) // the port is known only now with --tls-port 0
 	}
@@ -332,6 +350,7 @@ func (s *server) close() {
 	if s.pool != nil {
 		s.pool.Stop()
 	}
+	s.store.Close()
 	s.files.Close()
 	if s.access != nil {
 		s.access.Writer().Close()
