@@ -98,6 +98,10 @@ install: all
 	    -e 's|/etc/http_server/|$(SYSCONFDIR)/http_server/|g' \
 	    configs/http_server.service >"$(DESTDIR)$(UNITDIR)/http_server.service"
 	chmod 0644 "$(DESTDIR)$(UNITDIR)/http_server.service"
+	sed -e 's|/usr/local/bin/http_server|$(BINDIR)/http_server|g' \
+	    -e 's|/etc/http_server/|$(SYSCONFDIR)/http_server/|g' \
+	    configs/http_server@.service >"$(DESTDIR)$(UNITDIR)/http_server@.service"
+	chmod 0644 "$(DESTDIR)$(UNITDIR)/http_server@.service"
 	$(INSTALL) -m 0644 configs/http_server.socket "$(DESTDIR)$(UNITDIR)/http_server.socket"
 	@conf="$(DESTDIR)$(SYSCONFDIR)/http_server/http_server.toml"; \
 	if [ ! -f configs/http_server.toml ]; then :; \
@@ -109,7 +113,8 @@ install: all
 # package's conffile: it may hold the operator's changes.
 uninstall:
 	rm -f "$(DESTDIR)$(BINDIR)/http_server" \
-	      "$(DESTDIR)$(UNITDIR)/http_server.service" "$(DESTDIR)$(UNITDIR)/http_server.socket"
+	      "$(DESTDIR)$(UNITDIR)/http_server.service" "$(DESTDIR)$(UNITDIR)/http_server@.service" \
+	      "$(DESTDIR)$(UNITDIR)/http_server.socket"
 	@conf="$(DESTDIR)$(SYSCONFDIR)/http_server/http_server.toml"; \
 	if [ -e "$$conf" ]; then echo "kept $$conf; remove it by hand if it is no longer wanted"; fi
 

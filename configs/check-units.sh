@@ -54,6 +54,9 @@ for u in $units; do
 	# The same substitution as the install target (BINDIR=$bindir).
 	sed "s|/usr/local/bin/http_server|$bindir/http_server|g" "$here/$u" >"$tmp/$u"
 done
+# The template (several instances) is verified as one of its instances.
+sed "s|/usr/local/bin/http_server|$bindir/http_server|g" "$here/http_server@.service" >"$tmp/http_server@8081.service"
+units="$units http_server@8081.service"
 grep -q "^ExecStart=$bindir/http_server " "$tmp/http_server.service" || {
 	echo "check-units: ExecStart= of http_server.service does not start /usr/local/bin/http_server;"
 	echo "            make install rewrites that exact path to \$(BINDIR)"
@@ -66,7 +69,7 @@ for cmd in $(sed -n 's/^Exec[A-Za-z]*=[-@:+!]*\(\/[^ ]*\).*/\1/p' "$tmp"/*.servi
 		stub=$tmp/stub/$(basename "$cmd")
 		printf '#!/bin/sh\nexit 0\n' >"$stub"
 		chmod 0755 "$stub"
-		sed -i "s#=\([-@:+!]*\)$cmd\( \|\$\)#=\1$stub\2#" "$tmp/http_server.service"
+		sed -i "s#=\([-@:+!]*\)$cmd\( \|\$\)#=\1$stub\2#" "$tmp/http_server.service" "$tmp/http_server@8081.service"
 		echo "check-units: $cmd is not on this machine, verifying with a stub in its place"
 	fi
 done
@@ -100,6 +103,18 @@ if awk -v e="$exposure" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(e + 0 <= m + 0) }';
 	echo "check-units: systemd-analyze security http_server.service: exposure $exposure (limit $MAX_EXPOSURE)"
 else
 	echo "check-units: systemd-analyze security http_server.service: exposure $exposure is above $MAX_EXPOSURE: FAILED"
+	status=1
+fi
+
+# The template's instances are held to the same limit.
+cp "$here/http_server@.service" "$tmp/rate@8081.service"
+t_report=$(cd "$tmp" && systemd-analyze security --offline=true --no-pager "$tmp/rate@8081.service" 2>&1) || true
+t_exposure=$(printf '%s\n' "$t_report" | sed -n 's/.*Overall exposure level for [^:]*: *\([0-9][0-9.]*\).*/\1/p')
+if [ -n "$t_exposure" ] && awk -v e="$t_exposure" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(e + 0 <= m + 0) }'; then
+	echo "check-units: systemd-analyze security http_server@.service: exposure $t_exposure (limit $MAX_EXPOSURE)"
+else
+	printf '%s\n' "$t_report" | tail -n 5
+	echo "check-units: systemd-analyze security http_server@.service: exposure '$t_exposure' above $MAX_EXPOSURE or missing: FAILED"
 	status=1
 fi
 

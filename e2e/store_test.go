@@ -7,7 +7,6 @@ package e2e
 import (
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"strconv"
 	"testing"
@@ -21,18 +20,11 @@ type redisServer struct {
 	cmd  *exec.Cmd
 }
 
-// startRedis starts redis-server on port (0: a free one). CI installs it
-// (.ci/run) and sets HTTP_SERVER_REQUIRE_REDIS, which makes its absence a
-// failure; elsewhere the test says it is skipped.
+// startRedis starts redis-server on port (0: a free one); needTool says
+// what happens where it is not installed.
 func startRedis(t testing.TB, port int) *redisServer {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("HTTP_SERVER_REQUIRE_REDIS") != "" {
-			t.Fatal("redis-server is not installed (apt-get install redis-server)")
-		}
-		t.Skip("redis-server is not installed (apt-get install redis-server); CI runs this test")
-	}
+	bin := needTool(t, "redis-server", "redis-server")
 	if port == 0 {
 		port = freePort(t)
 	}
