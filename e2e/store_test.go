@@ -124,3 +124,32 @@ func TestStoreCheckConfig(t *testing.T) {
 		t.Errorf("--store mongodb://x accepted:\n%s", errOut)
 	}
 }
+
+// A server started while Redis is down serves everything but /write and
+// /read (503), and connects once Redis comes up.
+func TestStoreRedisDownAtStart(t *testing.T) {
+	needTool(t, "redis-server", "redis-server")
+	port := freePort(t)
+	s := startServer(t, serverOptions{Args: []string{"--store", fmt.Sprintf("redis://127.0.0.1:%d/0", port), "--store-timeout", "300ms"}})
+	start := time.Now()
+	if r := sendOne(t, s.Addr, "POST /write HTTP/1.1\r\nHost: e2e\r\nContent-Length: 2\r\n\r\nhi"); r.Status != 503 || r.Header.Get("Retry-After") == "" {
+		t.Errorf("POST /write before Redis is up: %d, Retry-After %q; want 503 with Retry-After", r.Status, r.Header.Get("Retry-After"))
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("the 503 took %v with a 300ms store timeout", took)
+	}
+	if r := sendOne(t, s.Addr, getRequest("/ping")); r.Status != 200 {
+		t.Errorf("/ping before Redis is up: %d", r.Status)
+	}
+	startRedis(t, port)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		r := sendOne(t, s.Addr, "POST /write HTTP/1.1\r\nHost: e2e\r\nContent-Length: 2\r\n\r\nhi")
+		if r.Status == 200 && string(r.Body) == "hi" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("POST /write still %d 10 s after Redis came up", r.Status)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
