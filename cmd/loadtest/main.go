@@ -220,6 +220,7 @@ func sweep(ctx context.Context, args []string) error {
 	out := fs.String("out", "", "output directory (default loadtest-results/YYYYMMDD-HHMMSS)")
 	fixturesDir := fs.String("fixtures", "", "fixtures directory, kept (default: a temporary one, removed); the cold scenarios need it on a disk, not tmpfs")
 	serverArgs := fs.StringArray("server-arg", nil, "extra server flag, repeatable (--server-arg=--max-requests=0)")
+	store := fs.String("store", "", "the server's --store (redis://host:port/db): write-read then waits for Redis, a network-bound route")
 	progress := fs.String("progress", "auto", "bar (live progress bar), lines (one line per run), none; auto: bar on a terminal, else lines")
 	markdown := fs.Bool("markdown", false, "also print the table as Markdown")
 	if err := parse(fs, args); err != nil {
@@ -256,7 +257,7 @@ func sweep(ctx context.Context, args []string) error {
 		Repeats: *repeats, Duration: *duration, Warmup: *warmup,
 		Connections: *conns, LargeConns: *largeConns, Pipeline: *pipeline,
 		ServerCPUs: *serverCPUs, ClientCPUs: *clientCPUs,
-		FixturesDir: *fixturesDir, ServerArgs: *serverArgs,
+		FixturesDir: *fixturesDir, ServerArgs: withStore(*serverArgs, *store),
 		ColdFileSize: coldBytes, ColdSetSize: setBytes, DiskReadMBps: *diskMBps,
 		Command: "loadtest sweep " + strings.Join(args, " "),
 	}
@@ -610,4 +611,13 @@ func splitList(s string) []string {
 func isTerminal(f *os.File) bool {
 	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
 	return err == nil
+}
+
+// withStore adds --store to the server's flags, recorded with the results
+// like any --server-arg.
+func withStore(args []string, store string) []string {
+	if store == "" {
+		return args
+	}
+	return append(args, "--store="+store)
 }

@@ -174,3 +174,14 @@ func TestReportOfOldSweep(t *testing.T) {
 		t.Errorf("no chart: %v", err)
 	}
 }
+
+// --store reaches the server as one more flag; without it nothing is added.
+func TestWithStore(t *testing.T) {
+	if got := withStore([]string{"--max-requests=0"}, ""); len(got) != 1 {
+		t.Errorf("no --store: %q", got)
+	}
+	got := withStore([]string{"--max-requests=0"}, "redis://127.0.0.1:6379/0")
+	if len(got) != 2 || got[1] != "--store=redis://127.0.0.1:6379/0" {
+		t.Errorf("--store redis://...: server args %q", got)
+	}
+}
