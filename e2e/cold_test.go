@@ -24,7 +24,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,9 +31,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"http_server/internal/loadtest"
 )
 
 // coldSize is several windows and a tail that is not page-aligned.
@@ -43,53 +43,13 @@ const coldSize = 9<<20 + 12345
 // coldWindow is the server's window (workers.Window), for messages.
 const coldWindow = 2 << 20
 
-// cachestatRange and cachestatStat are the kernel's struct cachestat_range
-// and struct cachestat (Linux 6.5).
-type cachestatRange struct{ off, len uint64 }
-type cachestatStat struct{ cache, dirty, writeback, evicted, recentlyEvicted uint64 }
-
-// evict drops path's pages from the page cache. Dirty pages are not
-// dropped, so they are written out first.
+// evict drops path's pages from the page cache (loadtest.EvictFile:
+// fsync, then FADV_DONTNEED).
 func evict(t testing.TB, path string) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
+	if err := loadtest.EvictFile(path); err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
-		t.Fatalf("sync %s: %v", path, err)
-	}
-	if err := unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED); err != nil {
-		t.Fatalf("fadvise DONTNEED %s: %v", path, err)
-	}
-}
-
-// cachedPages asks cachestat how many of path's pages are in the page
-// cache, out of how many. An error (ENOSYS before Linux 6.5) means the
-// kernel cannot tell.
-func cachedPages(t testing.TB, path string) (cached, total uint64, err error) {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps := uint64(unix.Getpagesize())
-	total = (uint64(fi.Size()) + ps - 1) / ps
-	var r cachestatRange // len 0: to the end of the file
-	var cs cachestatStat
-	_, _, errno := unix.Syscall6(unix.SYS_CACHESTAT, f.Fd(), uintptr(unsafe.Pointer(&r)),
-		uintptr(unsafe.Pointer(&cs)), 0, 0, 0)
-	runtime.KeepAlive(f)
-	if errno != 0 {
-		return 0, total, errno
-	}
-	return cs.cache, total, nil
 }
 
 // makeCold evicts path and reports whether it is now cold (at most half
@@ -98,10 +58,10 @@ func cachedPages(t testing.TB, path string) (cached, total uint64, err error) {
 func makeCold(t testing.TB, path string) bool {
 	t.Helper()
 	evict(t, path)
-	cached, total, err := cachedPages(t, path)
+	cached, total, err := loadtest.ResidentPages(path)
 	switch {
 	case err != nil:
-		t.Logf("COLD PATH NOT VERIFIED for %s: cachestat: %v (cannot tell what is cached)", filepath.Base(path), err)
+		t.Logf("COLD PATH NOT VERIFIED for %s: mincore: %v (cannot tell what is cached)", filepath.Base(path), err)
 		return false
 	case cached*2 > total:
 		t.Logf("COLD PATH NOT EXERCISED for %s: %d of %d pages still cached after eviction (tmpfs?)", filepath.Base(path), cached, total)
@@ -241,7 +201,7 @@ func TestE2EColdDownloadPlain(t *testing.T) {
 	if cold && fetched == 0 {
 		t.Logf("no window after the first was read in by a worker: read-ahead brought them in with it (TestE2EColdEvictedMidDownload covers that path)")
 	}
-	after, total, _ := cachedPages(t, path)
+	after, total, _ := loadtest.ResidentPages(path)
 	t.Logf("cold=%v: %d bytes in %v, %d of %d pings answered before it ended; ~%v pool tasks beyond the requests; %d of %d pages cached afterwards",
 		cold, coldSize, elapsed.Round(time.Millisecond), overlapped, pings, fetched, after, total)
 

@@ -28,7 +28,7 @@ type cachedFile struct {
 // fileCache maps a cleaned relative path to its cached file, within a
 // byte budget; when full, an arbitrary entry goes.
 type fileCache struct {
-	mu     sync.Mutex
+	mu     sync.RWMutex // lookups only read the map
 	m      map[string]*cachedFile
 	bytes  int64
 	max    int64
@@ -47,9 +47,9 @@ func newFileCache(max int64) *fileCache {
 // lookup returns the cached bytes of rel if the path still names the file
 // they were read from.
 func (c *fileCache) lookup(rootFd int, rel string) *cachedFile {
-	c.mu.Lock()
+	c.mu.RLock()
 	e := c.m[rel]
-	c.mu.Unlock()
+	c.mu.RUnlock()
 	if e == nil {
 		c.misses.Add(1)
 		return nil
@@ -113,7 +113,7 @@ type FileCacheStats struct {
 }
 
 func (c *fileCache) stats() FileCacheStats {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	return FileCacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Entries: len(c.m), Bytes: c.bytes}
 }

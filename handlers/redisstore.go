@@ -98,23 +98,25 @@ func (s *redisStore) client() (rueidis.Client, error) {
 	return c, nil
 }
 
-// do runs one command within the store timeout.
-func (s *redisStore) do(build func(rueidis.Client) rueidis.Completed) rueidis.RedisResult {
+// do runs one command within the store timeout: what the command built
+// by build answered, or ErrStoreUnavailable when Redis is not connected.
+func (s *redisStore) do(build func(rueidis.Client) rueidis.Completed) (rueidis.RedisResult, error) {
 	c, err := s.client()
 	if err != nil {
-		return rueidis.RedisResult{}
+		return rueidis.RedisResult{}, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
-	return c.Do(ctx, build(c))
+	return c.Do(ctx, build(c)), nil
 }
 
 // Load reads the value; a key that was never written is <empty>.
 func (s *redisStore) Load() ([]byte, error) {
-	if _, err := s.client(); err != nil {
+	res, err := s.do(func(c rueidis.Client) rueidis.Completed { return c.B().Get().Key(s.key).Build() })
+	if err != nil {
 		return nil, err
 	}
-	v, err := s.do(func(c rueidis.Client) rueidis.Completed { return c.B().Get().Key(s.key).Build() }).AsBytes()
+	v, err := res.AsBytes()
 	switch {
 	case rueidis.IsRedisNil(err):
 		return emptyValue, nil
@@ -128,14 +130,14 @@ func (s *redisStore) Load() ([]byte, error) {
 // to: it survives a Redis crash only as far as Redis's own persistence
 // does (see the README).
 func (s *redisStore) Save(b []byte) ([]byte, error) {
-	if _, err := s.client(); err != nil {
+	c := append([]byte(nil), b...)
+	res, err := s.do(func(cl rueidis.Client) rueidis.Completed {
+		return cl.B().Set().Key(s.key).Value(rueidis.BinaryString(c)).Build()
+	})
+	if err != nil {
 		return nil, err
 	}
-	c := append([]byte(nil), b...)
-	err := s.do(func(cl rueidis.Client) rueidis.Completed {
-		return cl.B().Set().Key(s.key).Value(rueidis.BinaryString(c)).Build()
-	}).Error()
-	if err != nil {
+	if err := res.Error(); err != nil {
 		return nil, fmt.Errorf("%w: SET: %v", ErrStoreUnavailable, err)
 	}
 	return c, nil
@@ -143,10 +145,11 @@ func (s *redisStore) Save(b []byte) ([]byte, error) {
 
 // Check pings Redis within the timeout.
 func (s *redisStore) Check() error {
-	if _, err := s.client(); err != nil {
+	res, err := s.do(func(c rueidis.Client) rueidis.Completed { return c.B().Ping().Build() })
+	if err != nil {
 		return err
 	}
-	if err := s.do(func(c rueidis.Client) rueidis.Completed { return c.B().Ping().Build() }).Error(); err != nil {
+	if err := res.Error(); err != nil {
 		return fmt.Errorf("%w: PING: %v", ErrStoreUnavailable, err)
 	}
 	return nil

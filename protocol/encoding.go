@@ -113,7 +113,3 @@ func qvalue(params []byte) (int, bool) {
 	}
 	return w, true
 }
-
-func trimOWS(b []byte) []byte {
-	return bytes.Trim(b, " \t")
-}

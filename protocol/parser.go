@@ -203,6 +203,10 @@ func (p *Parser) parseRequestLine(line []byte, req *Request) int {
 	return 0
 }
 
+// trimOWS drops the optional whitespace (SP, HTAB) around a list element
+// or a parameter (RFC 9110 5.6.3).
+func trimOWS(b []byte) []byte { return bytes.Trim(b, " \t") }
+
 // isScheme reports whether s is ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
 func isScheme(s []byte) bool {
 	for i, c := range s {
@@ -387,7 +391,7 @@ func parseTransferEncoding(v []byte, req *Request) {
 	for len(v) > 0 {
 		var tok []byte
 		tok, v, _ = bytes.Cut(v, []byte(","))
-		tok = bytes.Trim(tok, " \t")
+		tok = trimOWS(tok)
 		switch {
 		case len(tok) == 0:
 		case req.te&teChunked != 0:

@@ -33,7 +33,7 @@ func ParseRange(v []byte, size int64, dst []ByteRange) ([]ByteRange, RangeResult
 	for len(set) > 0 {
 		var spec []byte
 		spec, set, _ = bytes.Cut(set, []byte(","))
-		spec = bytes.Trim(spec, " \t")
+		spec = trimOWS(spec)
 		if len(spec) == 0 {
 			continue // empty list elements are allowed
 		}

@@ -41,9 +41,6 @@ func NewGroup(o Options, n int) (*Group, error) {
 		} else {
 			o.ReusePort = true
 		}
-		if o.AccessLog != nil {
-			o.AccessLog = o.AccessLog.ForLoop()
-		}
 		if o.TLS != nil {
 			t := *o.TLS
 			if t.MaxHandshakes <= 0 {
