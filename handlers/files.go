@@ -9,6 +9,7 @@ import (
 	"path"
 	"strings"
 
+	"http_server/compress"
 	"http_server/workers"
 
 	"golang.org/x/sys/unix"
@@ -112,8 +113,10 @@ type OpenedFile struct {
 	Data        []byte
 	Size        int64
 	MtimeNs     int64 // modification time, nanoseconds since the epoch
-	Ino         uint64
+	CtimeNs     int64 // change time, which any write or rename moves
+	Dev, Ino    uint64
 	ContentType string
+	Rel         string // its path beneath the root, index.html included
 }
 
 // Release closes the descriptor, if the file has one.
@@ -150,7 +153,8 @@ func (f *Files) Open(rawPath []byte, rules Rules) (OpenedFile, int, string) {
 	wantDir := strings.HasSuffix(p, "/")
 	if f.cache != nil && !wantDir {
 		if e := f.cache.lookup(f.rootFd, rel); e != nil {
-			return OpenedFile{Fd: -1, Data: e.data, Size: e.size, MtimeNs: e.mtimeNs, Ino: e.ino, ContentType: e.contentType}, 0, ""
+			return OpenedFile{Fd: -1, Data: e.data, Size: e.size, MtimeNs: e.mtimeNs, CtimeNs: e.ctimeNs,
+				Dev: e.dev, Ino: e.ino, ContentType: e.contentType, Rel: rel}, 0, ""
 		}
 	}
 	fd, err := f.openRel(rel)
@@ -192,7 +196,8 @@ func (f *Files) Open(rawPath []byte, rules Rules) (OpenedFile, int, string) {
 		unix.Close(fd)
 		return OpenedFile{}, 404, ""
 	}
-	o := OpenedFile{Fd: fd, Size: st.Size, MtimeNs: st.Mtim.Nano(), Ino: st.Ino, ContentType: contentType(rel)}
+	o := OpenedFile{Fd: fd, Size: st.Size, MtimeNs: st.Mtim.Nano(), CtimeNs: st.Ctim.Nano(),
+		Dev: st.Dev, Ino: st.Ino, ContentType: contentType(rel), Rel: rel}
 	if f.cache != nil && !wantDir && st.Size <= workers.SmallFile {
 		data := make([]byte, st.Size)
 		if workers.ReadAt(fd, data, 0) == nil {
@@ -202,6 +207,23 @@ func (f *Files) Open(rawPath []byte, rules Rules) (OpenedFile, int, string) {
 		}
 	}
 	return o, 0, ""
+}
+
+// Sidecar opens the precompressed copy of f in a coding, the file beside
+// it whose name adds the coding's suffix (app.js.gz), if there is one and
+// it is not older than f: a copy left behind by an edit is ignored.
+func (f *Files) Sidecar(of *OpenedFile, coding string) (OpenedFile, bool) {
+	fd, err := f.openRel(of.Rel + compress.SidecarSuffix(coding))
+	if err != nil {
+		return OpenedFile{}, false
+	}
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Mtim.Nano() < of.MtimeNs {
+		unix.Close(fd)
+		return OpenedFile{}, false
+	}
+	return OpenedFile{Fd: fd, Size: st.Size, MtimeNs: st.Mtim.Nano(), CtimeNs: st.Ctim.Nano(),
+		Dev: st.Dev, Ino: st.Ino, ContentType: of.ContentType, Rel: of.Rel + compress.SidecarSuffix(coding)}, true
 }
 
 // hasDotSegment reports whether any segment of a cleaned relative path

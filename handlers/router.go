@@ -19,9 +19,11 @@ type Config struct {
 	StateFile  string         // where /write values persist; "" for memory only (when Store is nil)
 	Store      Store          // the /write value's store (nil: memory, or StateFile)
 	Metrics    *stats.Metrics // served at /metrics on the main listener; nil: not here
-	Encoder    *protocol.Encoder
-	Stats      *stats.Counters
-	Pool       *workers.Pool // nil in inline mode; only read for /stats
+	// Compression: how static files are compressed in modern mode (nil: never).
+	Compression *Compression
+	Encoder     *protocol.Encoder
+	Stats       *stats.Counters
+	Pool        *workers.Pool // nil in inline mode; only read for /stats
 
 	// HTTPSPort, when set, sends every plain-HTTP request to the same
 	// target on this HTTPS port (308); HTTPSHost names the server for

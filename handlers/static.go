@@ -24,16 +24,37 @@ func (rt *Router) serveFile(req *protocol.Request, out *protocol.Batch) {
 		return
 	}
 
-	var etagBuf [64]byte
+	rep, acceptable := rt.choose(req, &f)
+	if !acceptable {
+		f.Release()
+		rt.enc.Error(out, req, 406, varyAcceptEncoding)
+		return
+	}
+
+	var etagBuf [80]byte
 	v := protocol.Validators{
 		ETag:         protocol.AppendETag(etagBuf[:0], f.Size, f.MtimeNs, f.Ino),
 		LastModified: time.Unix(f.MtimeNs/1e9, 0).UTC(),
 	}
-	extra := append(out.Scratch[:0], "Accept-Ranges: bytes\r\nETag: "...)
+	extra := out.Scratch[:0]
+	if rep.body != nil {
+		v.ETag = compressedETag(etagBuf[:0], &f, rep.coding)
+	} else {
+		extra = append(extra, "Accept-Ranges: bytes\r\n"...)
+	}
+	extra = append(extra, "ETag: "...)
 	extra = append(extra, v.ETag...)
 	extra = append(extra, "\r\nLast-Modified: "...)
 	extra = v.LastModified.AppendFormat(extra, http.TimeFormat)
 	extra = append(extra, "\r\nX-Content-Type-Options: nosniff\r\n"...)
+	if rep.coding != "" {
+		extra = append(extra, "Content-Encoding: "...)
+		extra = append(extra, rep.coding...)
+		extra = append(extra, "\r\n"...)
+	}
+	if rep.vary {
+		extra = append(extra, "Vary: Accept-Encoding\r\n"...)
+	}
 	defer func() { out.Scratch = extra[:0] }()
 
 	switch protocol.Preconditions(req, &v) {
@@ -47,6 +68,15 @@ func (rt *Router) serveFile(req *protocol.Request, out *protocol.Batch) {
 		return
 	}
 
+	if rep.body != nil {
+		// A Range on a copy compressed here is ignored (RFC 9110 14.2
+		// allows it): the whole copy goes with 200, so that a client
+		// resuming a download it began in another form starts over
+		// instead of splicing two forms.
+		f.Release()
+		rt.enc.Encode(out, req, &protocol.Reply{Status: 200, ContentType: f.ContentType, Body: rep.body, Extra: extra})
+		return
+	}
 	reply := protocol.Reply{Status: 200, ContentType: f.ContentType, HasFile: true,
 		File: protocol.FileSegment{Fd: f.Fd, Off: 0, Len: f.Size}}
 	if spec, ok := req.HeaderValue("range"); ok && req.IsMethod("GET") && protocol.RangeApplies(req, &v) {
@@ -82,6 +112,19 @@ func (rt *Router) serveFile(req *protocol.Request, out *protocol.Batch) {
 	fromMemory(&reply, f.Data)
 	rt.enc.Encode(out, req, &reply)
 }
+
+// compressedETag tags a copy compressed on the fly: the file's tag with the
+// coding added, weak because the bytes depend on the compressor's version.
+// No ranges are served from it (see serveFile).
+func compressedETag(dst []byte, f *OpenedFile, coding string) []byte {
+	dst = append(dst, "W/"...)
+	dst = protocol.AppendETag(dst, f.Size, f.MtimeNs, f.Ino)
+	dst = append(dst[:len(dst)-1], '-')
+	dst = append(dst, coding...)
+	return append(dst, '"')
+}
+
+var varyAcceptEncoding = []protocol.Field{{Name: "Vary", Value: "Accept-Encoding"}}
 
 // fromMemory turns a reply's file segment into a body from data, the
 // file's bytes from the small-file cache (nil: the file is sent as it is).

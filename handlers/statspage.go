@@ -26,6 +26,7 @@ type statsJSON struct {
 	Loops        []int64            `json:"loops,omitempty"` // open connections of each event loop
 	Pool         workers.PoolStats  `json:"pool"`
 	FileCache    FileCacheStats     `json:"file_cache"`
+	Compression  CompressionStats   `json:"compression"`
 	TLS          *stats.TLSSnapshot `json:"tls,omitempty"` // only with an HTTPS listener
 }
 
@@ -65,6 +66,7 @@ func (rt *Router) stats(req *protocol.Request, out *protocol.Batch) {
 			Loops:        rt.loopConnections(),
 			Pool:         ps,
 			FileCache:    rt.cfg.Files.CacheStats(),
+			Compression:  rt.cfg.Compression.Stats(),
 			TLS:          rt.tlsStats(),
 		})
 		rt.enc.Encode(out, req, &protocol.Reply{Status: 200, ContentType: "application/json", Body: body})

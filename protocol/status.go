@@ -24,6 +24,7 @@ var Statuses = func() []Status {
 		{Code: 403, Reason: "Forbidden"},
 		{Code: 404, Reason: "Not Found"},
 		{Code: 405, Reason: "Method Not Allowed"},
+		{Code: 406, Reason: "Not Acceptable"},
 		{Code: 408, Reason: "Request Timeout"},
 		{Code: 411, Reason: "Length Required"},
 		{Code: 412, Reason: "Precondition Failed"},

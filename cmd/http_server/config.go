@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"http_server/compress"
 	"http_server/protocol"
 
 	"github.com/spf13/pflag"
@@ -27,6 +28,12 @@ type config struct {
 	compat          protocol.Compat
 	writeLimit      int64
 	fileCache       int64
+	onTheFly        []string // --compress: codings made on the fly
+	sidecars        []string // --precompressed: codings looked for as sidecar files
+	compressMin     int64
+	compressMax     int64
+	compressCache   int64
+	levels          compress.Levels
 	maxHeaderBytes  int
 	headerTimeout   time.Duration
 	bodyTimeout     time.Duration
@@ -60,6 +67,8 @@ type config struct {
 	configFile      string
 	checkConfig     bool
 	printConfig     bool
+
+	codingLists [2]*string // --compress and --precompressed as given, parsed into onTheFly and sidecars
 
 	flags  *pflag.FlagSet
 	source map[string]string // where each option not at its default came from
@@ -96,6 +105,14 @@ func newFlagSet(c *config) (*pflag.FlagSet, *string, *string) {
 	compat := fs.String("compat", "modern", "wire format: modern (HTTP/1.1, keep-alive) or classic (the C server's exact bytes)")
 	fs.Int64Var(&c.writeLimit, "write-limit", 1024, "largest POST /write body, in bytes")
 	fs.Int64Var(&c.fileCache, "file-cache", 16<<20, "bytes of small static files (16 KiB or less) kept in memory, each served while a stat shows it unchanged; 0 turns the cache off")
+	onTheFly := fs.String("compress", "br,zstd,gzip", "codings the workers compress text files into, made once per file version and cached (br, zstd, gzip, or off); the client's Accept-Encoding chooses, ties go to br, then zstd, then gzip")
+	sidecars := fs.String("precompressed", "br,zstd,gzip", "codings looked for as precompressed files beside the file (app.js.br, app.js.zst, app.js.gz), sent with sendfile (or off)")
+	fs.Int64Var(&c.compressMin, "compress-min", 256, "smallest file compressed on the fly, in bytes")
+	fs.Int64Var(&c.compressMax, "compress-max", 4<<20, "largest file compressed on the fly, in bytes; larger ones go as they are (or as a sidecar)")
+	fs.Int64Var(&c.compressCache, "compress-cache", 64<<20, "bytes of compressed copies kept in memory, least recently used out first; 0 compresses every response again")
+	fs.IntVar(&c.levels.Gzip, "gzip-level", compress.DefaultLevels.Gzip, "gzip level of copies made on the fly: 1 (fastest) to 9 (smallest)")
+	fs.IntVar(&c.levels.Zstd, "zstd-level", compress.DefaultLevels.Zstd, "zstd level of copies made on the fly: 1 to 22")
+	fs.IntVar(&c.levels.Brotli, "brotli-level", compress.DefaultLevels.Brotli, "brotli level of copies made on the fly: 0 to 11")
 	fs.IntVar(&c.maxHeaderBytes, "max-header-bytes", protocol.DefaultLimits.MaxHeaderBytes, "largest request head (request line and headers), in bytes; 431 past it")
 	fs.DurationVar(&c.headerTimeout, "header-timeout", 60*time.Second, "time from a request's first byte to its complete head; 408 past it")
 	fs.DurationVar(&c.bodyTimeout, "body-timeout", 60*time.Second, "time from a request's complete head to its complete body; 408 past it")
@@ -129,6 +146,7 @@ func newFlagSet(c *config) (*pflag.FlagSet, *string, *string) {
 	fs.BoolVar(&c.printConfig, "print-config", false, "print the effective configuration as TOML and exit")
 	fs.BoolP("help", "h", false, "show this help and exit")
 	fs.Bool("version", false, "print the version and exit")
+	c.codingLists = [2]*string{onTheFly, sidecars}
 	return fs, compat, dotfiles
 }
 
@@ -196,6 +214,17 @@ func parseConfigEnv(args []string, stdout io.Writer, portFile string, env func(s
 			return nil, c.optionError(name, fmt.Sprintf("%q is not a format this option knows", v))
 		}
 	}
+	for i, name := range []string{"compress", "precompressed"} {
+		list, err := compress.ParseList(*c.codingLists[i])
+		if err != nil {
+			return nil, c.optionError(name, err.Error())
+		}
+		if i == 0 {
+			c.onTheFly = list
+		} else {
+			c.sidecars = list
+		}
+	}
 	switch c.logLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -219,6 +248,18 @@ func (c *config) validate() error {
 		return c.optionError("loops", fmt.Sprintf("%d must be 1..1024", c.loops))
 	case c.queue < 1:
 		return c.optionError("queue", fmt.Sprintf("%d must be 1 or more", c.queue))
+	case c.compressMin < 0:
+		return c.optionError("compress-min", fmt.Sprintf("%d must be 0 or more", c.compressMin))
+	case c.compressMax < c.compressMin || c.compressMax > 1<<30:
+		return c.optionError("compress-max", fmt.Sprintf("%d must be from --compress-min (%d) to 1073741824", c.compressMax, c.compressMin))
+	case c.compressCache < 0:
+		return c.optionError("compress-cache", fmt.Sprintf("%d must be 0 or more", c.compressCache))
+	case c.levels.Gzip < 1 || c.levels.Gzip > 9:
+		return c.optionError("gzip-level", fmt.Sprintf("%d must be 1..9", c.levels.Gzip))
+	case c.levels.Zstd < 1 || c.levels.Zstd > 22:
+		return c.optionError("zstd-level", fmt.Sprintf("%d must be 1..22", c.levels.Zstd))
+	case c.levels.Brotli < 0 || c.levels.Brotli > 11:
+		return c.optionError("brotli-level", fmt.Sprintf("%d must be 0..11", c.levels.Brotli))
 	case c.fileCache < 0:
 		return c.optionError("file-cache", fmt.Sprintf("%d must be 0 or more", c.fileCache))
 	case c.writeLimit < 0 || c.writeLimit > 1<<30:

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"http_server/compress"
 	"http_server/handlers"
 	"http_server/logging"
 	"http_server/protocol"
@@ -220,6 +221,23 @@ func start(cfg *config) (*server, error) {
 		Files: files, Compat: cfg.compat, WriteLimit: cfg.writeLimit, Dotfiles: cfg.dotfiles,
 		Store: store, Encoder: enc, Stats: counters, Pool: pool, TLS: cert != nil,
 	}
+	if cfg.compat == protocol.Modern {
+		if rcfg.Compression, err = newCompression(cfg); err != nil {
+			if pool != nil {
+				pool.Stop()
+			}
+			files.Close()
+			return nil, err
+		}
+		comp := rcfg.Compression
+		metrics.Counter("http_server_compress_cache_hits_total", func() uint64 { return comp.Stats().Hits })
+		metrics.Counter("http_server_compress_cache_misses_total", func() uint64 { return comp.Stats().Misses })
+		metrics.Counter("http_server_compress_cache_evictions_total", func() uint64 { return comp.Stats().Evictions })
+		metrics.Gauge("http_server_compress_cache_bytes", func() float64 { return float64(comp.Stats().Bytes) })
+		metrics.Counter("http_server_compressed_responses_total", func() uint64 { return comp.Stats().Responses })
+		metrics.Counter("http_server_precompressed_responses_total", func() uint64 { return comp.Stats().SidecarResponses })
+		metrics.Counter("http_server_compress_bytes_saved_total", func() uint64 { return comp.Stats().BytesSaved })
+	}
 	if cfg.metricsAddr == "" {
 		rcfg.Metrics = metrics
 	}
@@ -355,4 +373,15 @@ func (s *server) close() {
 	if s.access != nil {
 		s.access.Writer().Close()
 	}
+}
+
+// newCompression builds how static files are compressed; classic mode
+// never compresses.
+func newCompression(cfg *config) (*handlers.Compression, error) {
+	enc, err := compress.NewEncoder(cfg.levels)
+	if err != nil {
+		return nil, err
+	}
+	return &handlers.Compression{Sidecars: cfg.sidecars, OnTheFly: cfg.onTheFly,
+		Min: cfg.compressMin, Max: cfg.compressMax, Encoder: enc, Cache: compress.NewCache(cfg.compressCache)}, nil
 }

@@ -1,0 +1,156 @@
+// Package compress makes and keeps compressed copies of static files:
+// the content codings this server offers, which media types are worth
+// compressing, and a bounded cache of what the workers have compressed.
+package compress
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// The content codings the server knows, in its default order of
+// preference: brotli gives the smallest text, zstd is next and decodes
+// fastest, gzip is what every client takes.
+const (
+	Brotli = "br"
+	Zstd   = "zstd"
+	Gzip   = "gzip"
+)
+
+// Codings is every coding the server knows, in its default preference.
+var Codings = []string{Brotli, Zstd, Gzip}
+
+// SidecarSuffix is the file name ending of a precompressed copy in the
+// given coding, as nginx's gzip_static and Caddy's precompressed look for.
+func SidecarSuffix(coding string) string {
+	switch coding {
+	case Brotli:
+		return ".br"
+	case Zstd:
+		return ".zst"
+	case Gzip:
+		return ".gz"
+	}
+	return ""
+}
+
+// ParseList reads a comma-separated list of codings ("br,zstd,gzip"), in
+// the order of preference it gives; "off" or "" is the empty list.
+func ParseList(s string) ([]string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "off" {
+		return nil, nil
+	}
+	var out []string
+	for name := range strings.SplitSeq(s, ",") {
+		name = strings.ToLower(strings.TrimSpace(name))
+		if !slices.Contains(Codings, name) {
+			return nil, fmt.Errorf("%q is not a coding this server makes (br, zstd, gzip, or off)", name)
+		}
+		if slices.Contains(out, name) {
+			return nil, fmt.Errorf("%q is listed twice", name)
+		}
+		out = append(out, name)
+	}
+	return out, nil
+}
+
+// Levels are the compression levels of the codings made on the fly.
+type Levels struct {
+	Gzip   int // 1 (fastest) .. 9 (smallest)
+	Zstd   int // 1 .. 22, mapped onto the library's four speeds
+	Brotli int // 0 .. 11
+}
+
+// DefaultLevels match nginx's gzip_comp_level 6 and the zstd and brotli
+// command-line tools' defaults for a single file compressed once.
+var DefaultLevels = Levels{Gzip: 6, Zstd: 3, Brotli: 5}
+
+// Check reports a level out of its coding's range.
+func (l Levels) Check() error {
+	switch {
+	case l.Gzip < 1 || l.Gzip > 9:
+		return fmt.Errorf("gzip level %d must be 1..9", l.Gzip)
+	case l.Zstd < 1 || l.Zstd > 22:
+		return fmt.Errorf("zstd level %d must be 1..22", l.Zstd)
+	case l.Brotli < 0 || l.Brotli > 11:
+		return fmt.Errorf("brotli level %d must be 0..11", l.Brotli)
+	}
+	return nil
+}
+
+// Encoder compresses whole files in the codings it was built for. It is
+// safe for concurrent use by the workers.
+type Encoder struct {
+	levels Levels
+	gzips  sync.Pool // *gzip.Writer at levels.Gzip
+	zstd   *zstd.Encoder
+	brs    sync.Pool // *brotli.Writer at levels.Brotli
+}
+
+// NewEncoder builds an encoder with the given levels.
+func NewEncoder(l Levels) (*Encoder, error) {
+	if err := l.Check(); err != nil {
+		return nil, err
+	}
+	z, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(l.Zstd)))
+	if err != nil {
+		return nil, err
+	}
+	return &Encoder{levels: l, zstd: z}, nil
+}
+
+// Encode returns src compressed in coding.
+func (e *Encoder) Encode(coding string, src []byte) ([]byte, error) {
+	switch coding {
+	case Zstd:
+		// EncodeAll records the content size in the frame header, so a
+		// decoder can size its buffer at once.
+		return e.zstd.EncodeAll(src, make([]byte, 0, len(src)/3+64)), nil
+	case Gzip:
+		var b bytes.Buffer
+		b.Grow(len(src)/3 + 64)
+		w, _ := e.gzips.Get().(*gzip.Writer)
+		if w == nil {
+			var err error
+			if w, err = gzip.NewWriterLevel(&b, e.levels.Gzip); err != nil {
+				return nil, err
+			}
+		} else {
+			w.Reset(&b)
+		}
+		defer e.gzips.Put(w)
+		if _, err := w.Write(src); err != nil {
+			return nil, err
+		}
+		if err := w.Close(); err != nil {
+			return nil, err
+		}
+		return b.Bytes(), nil
+	case Brotli:
+		var b bytes.Buffer
+		b.Grow(len(src)/3 + 64)
+		w, _ := e.brs.Get().(*brotli.Writer)
+		if w == nil {
+			w = brotli.NewWriterLevel(&b, e.levels.Brotli)
+		} else {
+			w.Reset(&b)
+		}
+		defer e.brs.Put(w)
+		if _, err := w.Write(src); err != nil {
+			return nil, err
+		}
+		if err := w.Close(); err != nil {
+			return nil, err
+		}
+		return b.Bytes(), nil
+	}
+	return nil, fmt.Errorf("compress: unknown coding %q", coding)
+}
