@@ -9,12 +9,16 @@
 #
 # SERVER is NAME=PATH for a build of this server with its defaults (add
 # flags after a colon: loops1=./http_server:--loops 1), nginx (nginx with
-# worker_processes auto; open_file_cache for files) or gnet (the gnet v2
-# peer with WithMulticore; /ping only, built into bench/bin/gnet from
-# bench/peers). S1U: GET /ping; S3U: a 4 KiB file.
+# worker_processes auto; open_file_cache for files; gzip on, level 6, for
+# text), caddy (Caddy 2 with its defaults, file_server and encode gzip) or
+# gnet (the gnet v2 peer with WithMulticore; /ping only, built into
+# bench/bin/gnet from bench/peers). S1U: GET /ping; S3U: a 4 KiB file;
+# GZU: a 64 KiB CSS file with Accept-Encoding: gzip (after the run, each
+# server's response size and whether it decompresses to the file are
+# printed).
 set -uo pipefail
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,/^set -uo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; }
 
 rounds=3 duration=10s scenarios=S1U,S3U
 servers=()
@@ -36,8 +40,24 @@ bench=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 pid=""
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$work"' EXIT
+chmod 755 "$work" # nginx's workers run as nobody: a private directory would get 403s
 mkdir -p "$work/root" "$work/nginx-tmp"
 head -c 4096 /dev/urandom >"$work/root/4k.bin"
+# 64 KiB of CSS-like rules, the same bytes every run: about 4x with gzip -6.
+python3 - "$work/root/site.css" <<'PY'
+import random, sys
+r = random.Random(64)
+props = ["color", "margin", "padding", "display", "border", "font-size", "line-height",
+         "background", "width", "height", "position", "flex", "text-align", "opacity"]
+vals = ["0", "auto", "none", "block", "inline-block", "solid 1px #ddd", "#333", "1.5",
+        "100%", "relative", "absolute", "center", "left", "0.5"]
+out = []
+while sum(map(len, out)) < 65536:
+    sel = ".%s-%d" % (r.choice(["nav", "btn", "card", "grid", "list", "item", "hero", "menu"]), r.randrange(400))
+    rules = "".join("  %s: %s;\n" % (r.choice(props), r.choice(vals)) for _ in range(r.randint(2, 6)))
+    out.append("%s {\n%s}\n" % (sel, rules))
+open(sys.argv[1], "w").write("".join(out)[:65536])
+PY
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -53,6 +73,9 @@ http {
     sendfile on;
     tcp_nopush on;
     open_file_cache max=1000 inactive=60s;
+    gzip on;
+    gzip_comp_level 6;
+    gzip_types text/css application/javascript application/json image/svg+xml;
     keepalive_requests 1000000000;
     default_type application/octet-stream;
     client_body_temp_path $work/nginx-tmp;
@@ -65,14 +88,32 @@ http {
 CONF
 }
 
+caddy_conf() { # PORT
+	cat <<CONF
+{
+	admin off
+	auto_https off
+	storage file_system $work/caddy-data
+}
+http://127.0.0.1:$1 {
+	bind 127.0.0.1
+	root * $work/root
+	respond /ping "pong" 200
+	encode gzip
+	file_server
+}
+CONF
+}
+
 # run_one SERVER SCENARIO: prints req/s, or "-" where the server cannot serve it.
 run_one() {
-	local spec=$1 scen=$2 name bin args="" port path
+	local spec=$1 scen=$2 name bin args="" port path hdr="X-Bench: 1"
 	name=${spec%%=*} bin=${spec#*=}
 	case $bin in *:*) args=${bin#*:} bin=${bin%%:*} ;; esac
 	case $scen in
 	S1U) path=/ping ;;
 	S3U) path=/4k.bin ;;
+	GZU) path=/site.css hdr="Accept-Encoding: gzip" ;;
 	*) echo "multicore.sh: unknown scenario $scen" >&2; exit 2 ;;
 	esac
 	port=$(free_port)
@@ -80,6 +121,10 @@ run_one() {
 	nginx)
 		nginx_conf "$port" >"$work/nginx.conf"
 		nginx -e "$work/nginx-error.log" -p "$work/" -c "$work/nginx.conf" >/dev/null 2>&1 &
+		;;
+	caddy)
+		caddy_conf "$port" >"$work/Caddyfile"
+		HOME=$work XDG_DATA_HOME=$work XDG_CONFIG_HOME=$work caddy run --adapter caddyfile --config "$work/Caddyfile" >"$work/caddy.log" 2>&1 &
 		;;
 	gnet)
 		[ "$scen" = S1U ] || { echo -; return; }
@@ -92,8 +137,22 @@ run_one() {
 	esac
 	pid=$!
 	for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/ping" && break; sleep 0.1; done
-	wrk -t2 -c64 -d1s "http://127.0.0.1:$port$path" >/dev/null 2>&1
-	wrk -t2 -c64 -d"$duration" -s "$bench/report.lua" "http://127.0.0.1:$port$path" 2>&1 |
+	# What the server sends, checked before it is timed: a server that
+	# answers with an error is not measured.
+	local code
+	code=$(curl -s -H "$hdr" -D "$work/resp.head" -o "$work/resp.body" -w '%{http_code}' "http://127.0.0.1:$port$path")
+	if [ "$scen" = GZU ]; then
+		echo "$name $scen: $(grep -i '^content-encoding' "$work/resp.head" | tr -d '\r') $(stat -c %s "$work/resp.body") bytes," \
+			"$(gzip -dc "$work/resp.body" 2>/dev/null | cmp -s - "$work/root/site.css" && echo decompresses to the file || echo NOT the file)" >&2
+	fi
+	if [ "$code" != 200 ]; then
+		echo "$name $scen: status $code, not measured" >&2
+		echo -
+		kill "$pid"; wait "$pid" 2>/dev/null; pid=""
+		return
+	fi
+	wrk -t2 -c64 -d1s -H "$hdr" "http://127.0.0.1:$port$path" >/dev/null 2>&1
+	wrk -t2 -c64 -d"$duration" -H "$hdr" -s "$bench/report.lua" "http://127.0.0.1:$port$path" 2>&1 |
 		awk '/^BENCH /{for(i=2;i<=NF;i++){split($i,kv,"="); f[kv[1]]=kv[2]} printf "%.0f\n", f["requests"]/(f["duration_us"]/1e6)}'
 	kill "$pid"; wait "$pid" 2>/dev/null; pid=""
 }

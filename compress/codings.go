@@ -41,10 +41,11 @@ func SidecarSuffix(coding string) string {
 	return ""
 }
 
-// ParseList reads a comma-separated list of codings ("br,zstd,gzip"), in
-// the order of preference it gives; "off" or "" is the empty list.
+// ParseList reads a comma-separated list of codings ("br,zstd,gzip"):
+// which codings are on; "off" or "" is none. The order of preference is
+// always the server's (Codings), whatever the list's order.
 func ParseList(s string) ([]string, error) {
-	s = strings.TrimSpace(s)
+	s = strings.ToLower(strings.TrimSpace(s))
 	if s == "" || s == "off" {
 		return nil, nil
 	}

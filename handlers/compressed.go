@@ -52,77 +52,142 @@ func (c *Compression) enabled() bool {
 
 // representation is the form of a file a response sends.
 type representation struct {
-	coding string // content coding; "" for the file as it is
-	body   []byte // the file compressed on the fly (nil: f is sent)
-	vary   bool   // other forms exist: the response depends on Accept-Encoding
+	coding   string // content coding; "" for the file as it is
+	body     []byte // the file compressed on the fly (nil: f is sent)
+	vary     bool   // other forms exist: the response depends on Accept-Encoding
+	fileSize int64  // the size of the file as it is, for bytes_saved
 }
 
 // choose picks the form of f that req accepts (RFC 9110 12.5.3), in the
 // server's order of preference (br, zstd, gzip, then identity): a
 // precompressed sidecar first, else a copy compressed on the fly. A
-// sidecar replaces f, which it closes. ok is false when the client refuses
-// identity and no coding it takes is available: the caller answers 406.
+// sidecar replaces f, which it closes. status is 0, 406 when the client
+// refuses identity and no coding it takes is available, or why an
+// unopened f can not be opened (404, 403).
 //
-// Without Accept-Encoding no sidecar is looked for, so such a response of
-// a type that is not compressible carries no Vary; every response of a
-// compressible type does.
-func (rt *Router) choose(req *protocol.Request, f *OpenedFile) (rep representation, ok bool) {
+// Only files of a compressible type have other forms; every response for
+// one carries Vary, and for any other file Accept-Encoding is not looked at.
+func (rt *Router) choose(req *protocol.Request, f *OpenedFile, scratch []byte) (rep representation, status int) {
 	c := rt.cfg.Compression
-	if !c.enabled() {
-		return rep, true
+	if !c.enabled() || !compress.Compressible(f.ContentType) {
+		return rep, 0
 	}
-	accept, present := req.HeaderValue("accept-encoding")
-	compressible := compress.Compressible(f.ContentType)
-	fly := compressible && f.Size >= c.Min && f.Size <= c.Max
-	rep.vary = compressible
-	var buf [3]string
-	offered := buf[:0]
-	for _, coding := range compress.Codings {
-		if slices.Contains(c.Sidecars, coding) || (fly && slices.Contains(c.OnTheFly, coding)) {
-			offered = append(offered, coding)
+	rep.vary = true
+	accept, present := req.ListValue("accept-encoding", scratch)
+	if !present {
+		return rep, 0
+	}
+	now := time.Now()
+	if f.Unopened() {
+		// Known by a stat that did not check the root's containment: only
+		// a copy kept for this very path and version may answer on its
+		// word. Anything else opens the file under the root first.
+		if rep.body, rep.coding = rt.keptCopy(accept, f, now); rep.body != nil {
+			rep.fileSize = f.Size
+			return rep, 0
+		}
+		if status := rt.cfg.Files.Reopen(f); status != 0 {
+			return rep, status
 		}
 	}
+	fly := f.Size >= c.Min && f.Size <= c.Max
+	offered := c.offered(fly)
 	for {
 		coding, ok := protocol.NegotiateEncoding(accept, present, offered)
 		switch {
 		case !ok:
 			c.notAcceptable.Add(1)
-			return rep, false
+			return rep, 406
 		case coding == protocol.Identity:
-			return rep, true
+			return rep, 0
 		}
-		if slices.Contains(c.Sidecars, coding) {
+		k := copyKey(f, coding)
+		// A copy kept here stands for "no sidecar" for a second; past
+		// that, the sidecar is looked for again.
+		lookedForSidecar := false
+		if slices.Contains(c.Sidecars, coding) && !(fly && c.Cache.NoSidecar(k, now)) {
+			lookedForSidecar = true
 			if sc, found := rt.cfg.Files.Sidecar(f, coding); found {
-				size := f.Size
+				rep.fileSize = f.Size
 				f.Release()
 				*f = sc
-				rep.coding, rep.vary = coding, true
-				c.sidecarResponses.Add(1)
-				if req.IsMethod("GET") && size > sc.Size {
-					c.bytesSaved.Add(uint64(size - sc.Size))
-				}
-				return rep, true
+				rep.coding = coding
+				return rep, 0
 			}
 		}
 		if fly && slices.Contains(c.OnTheFly, coding) {
-			if body := rt.compressed(f, coding); body != nil {
-				rep.coding, rep.body = coding, body
-				c.responses.Add(1)
-				if req.IsMethod("GET") {
-					c.bytesSaved.Add(uint64(f.Size - int64(len(body))))
+			if body := rt.compressed(f, k); body != nil {
+				if lookedForSidecar {
+					c.Cache.NoteNoSidecar(k, now)
 				}
-				return rep, true
+				rep.coding, rep.body, rep.fileSize = coding, body, f.Size
+				return rep, 0
 			}
 		}
 		offered = slices.DeleteFunc(offered, func(s string) bool { return s == coding })
 	}
 }
 
-// compressed returns f in coding, from the cache or compressed here by
-// the worker; nil when it can not be read or does not get smaller.
-func (rt *Router) compressed(f *OpenedFile, coding string) []byte {
+// offered are the codings that may exist for a file, in the server's
+// order: every sidecar coding, and with fly those made on the fly.
+func (c *Compression) offered(fly bool) []string {
+	out := make([]string, 0, len(compress.Codings))
+	for _, coding := range compress.Codings {
+		if slices.Contains(c.Sidecars, coding) || (fly && slices.Contains(c.OnTheFly, coding)) {
+			out = append(out, coding)
+		}
+	}
+	return out
+}
+
+// keptCopy returns the copy kept for an unopened f in the coding the
+// client prefers, if there is one that may answer without opening it: made
+// on the fly, for this path and version, and with no sidecar in that
+// coding the last time one was looked for.
+func (rt *Router) keptCopy(accept []byte, f *OpenedFile, now time.Time) ([]byte, string) {
 	c := rt.cfg.Compression
-	k := compress.Key{Dev: f.Dev, Ino: f.Ino, Size: f.Size, MtimeNs: f.MtimeNs, CtimeNs: f.CtimeNs, Coding: coding}
+	if f.Size < c.Min || f.Size > c.Max {
+		return nil, ""
+	}
+	coding, ok := protocol.NegotiateEncoding(accept, true, c.offered(true))
+	if !ok || !slices.Contains(c.OnTheFly, coding) {
+		return nil, ""
+	}
+	body, ok := c.Cache.Peek(copyKey(f, coding), slices.Contains(c.Sidecars, coding), now)
+	if !ok || body == nil {
+		return nil, ""
+	}
+	return body, coding
+}
+
+func copyKey(f *OpenedFile, coding string) compress.Key {
+	return compress.Key{Path: f.Rel, Dev: f.Dev, Ino: f.Ino, Size: f.Size, MtimeNs: f.MtimeNs, CtimeNs: f.CtimeNs, Coding: coding}
+}
+
+// counted books a response sent in rep's form: its kind, and for a whole
+// GET body the bytes compression saved.
+func (c *Compression) counted(req *protocol.Request, rep *representation, status int, bodyLen int64) {
+	switch {
+	case c == nil || rep.coding == "":
+		return
+	case rep.body != nil:
+		c.responses.Add(1)
+	default:
+		c.sidecarResponses.Add(1)
+	}
+	if status == 200 && req.IsMethod("GET") && rep.fileSize > bodyLen {
+		c.bytesSaved.Add(uint64(rep.fileSize - bodyLen))
+	}
+}
+
+// compressed returns f's copy k, from the cache or compressed here by the
+// worker; nil when it can not be read or does not get smaller. The caller
+// has f open (or its bytes at hand). If f changed since its stat, the
+// copy made here goes to this response only: f's validators describe it,
+// while requests waiting for k's copy get none and choose again.
+func (rt *Router) compressed(f *OpenedFile, k compress.Key) []byte {
+	c := rt.cfg.Compression
+	var own []byte
 	body, _, err := c.Cache.Get(k, func() ([]byte, bool, error) {
 		src := f.Data
 		if src == nil {
@@ -131,18 +196,25 @@ func (rt *Router) compressed(f *OpenedFile, coding string) []byte {
 				return nil, false, err
 			}
 		}
-		out, err := c.Encoder.Encode(coding, src)
+		out, err := c.Encoder.Encode(k.Coding, src)
 		if err != nil {
 			return nil, false, err
 		}
 		if len(out) >= len(src) {
 			out = nil // kept as nil, so the file is not compressed again to learn it
 		}
-		return out, f.settled() && (f.Data != nil || f.unchanged()), nil
+		if copyKey(f, k.Coding) != k || (f.Data == nil && !f.unchanged()) {
+			own = out
+			return nil, false, nil
+		}
+		return out, f.settled(), nil
 	})
 	if err != nil {
 		rt.cfg.Stats.FileErrors.Add(1)
 		return nil
+	}
+	if own != nil {
+		return own
 	}
 	return body
 }

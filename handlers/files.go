@@ -119,6 +119,13 @@ type OpenedFile struct {
 	Rel         string // its path beneath the root, index.html included
 }
 
+// Unopened reports whether o is known by a stat only: neither its
+// descriptor nor its bytes are at hand. The stat follows the path as it
+// is, without the root's containment, so only a copy made earlier from a
+// file opened under the root may be served on its word (the compression
+// cache, keyed by the identity it shows); anything else opens the file.
+func (o *OpenedFile) Unopened() bool { return o.Fd < 0 && o.Data == nil }
+
 // Release closes the descriptor, if the file has one.
 func (o *OpenedFile) Release() {
 	if o.Fd >= 0 {
@@ -131,6 +138,12 @@ func (o *OpenedFile) Release() {
 type Rules struct {
 	Index    bool // a directory answers with its index.html (else 404)
 	Dotfiles bool // serve names that start with a dot (else 404)
+
+	// Compressing: the caller may answer a file of a compressible type
+	// from a compressed copy, which needs only its identity. Such a file
+	// comes back unopened (see OpenedFile.Unopened), for one stat instead
+	// of open, stat and close.
+	Compressing bool
 }
 
 // Open resolves a request path (still percent-encoded) to a regular file.
@@ -156,6 +169,15 @@ func (f *Files) Open(rawPath []byte, rules Rules) (OpenedFile, int, string) {
 			return OpenedFile{Fd: -1, Data: e.data, Size: e.size, MtimeNs: e.mtimeNs, CtimeNs: e.ctimeNs,
 				Dev: e.dev, Ino: e.ino, ContentType: e.contentType, Rel: rel}, 0, ""
 		}
+	}
+	if rules.Compressing && !wantDir {
+		var st unix.Stat_t
+		if ct := contentType(rel); compress.Compressible(ct) &&
+			unix.Fstatat(f.rootFd, rel, &st, 0) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG {
+			return OpenedFile{Fd: -1, Size: st.Size, MtimeNs: st.Mtim.Nano(), CtimeNs: st.Ctim.Nano(),
+				Dev: st.Dev, Ino: st.Ino, ContentType: ct, Rel: rel}, 0, ""
+		}
+		// A directory, a missing file, any other type: the full open decides.
 	}
 	fd, err := f.openRel(rel)
 	if err != nil {
@@ -207,6 +229,23 @@ func (f *Files) Open(rawPath []byte, rules Rules) (OpenedFile, int, string) {
 		}
 	}
 	return o, 0, ""
+}
+
+// Reopen opens an unopened file, which then becomes the file the path
+// names now (it may have changed since its stat); a status other than 0
+// says why there is none.
+func (f *Files) Reopen(o *OpenedFile) int {
+	fd, err := f.openRel(o.Rel)
+	if err != nil {
+		return openStatus(err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return 404 // replaced by a directory or a device since its stat
+	}
+	o.Fd, o.Size, o.MtimeNs, o.CtimeNs, o.Dev, o.Ino = fd, st.Size, st.Mtim.Nano(), st.Ctim.Nano(), st.Dev, st.Ino
+	return 0
 }
 
 // Sidecar opens the precompressed copy of f in a coding, the file beside

@@ -13,7 +13,9 @@ import (
 // The body leaves with sendfile from the descriptor opened here, or, for a
 // small file, from its bytes (read here, or kept by the small-file cache).
 func (rt *Router) serveFile(req *protocol.Request, out *protocol.Batch) {
-	f, status, loc := rt.cfg.Files.Open(req.Path, Rules{Index: true, Dotfiles: rt.cfg.Dotfiles})
+	_, mayEncode := req.HeaderValue("accept-encoding")
+	rules := Rules{Index: true, Dotfiles: rt.cfg.Dotfiles, Compressing: mayEncode && rt.cfg.Compression.enabled()}
+	f, status, loc := rt.cfg.Files.Open(req.Path, rules)
 	switch status {
 	case 0:
 	case 301:
@@ -24,11 +26,23 @@ func (rt *Router) serveFile(req *protocol.Request, out *protocol.Batch) {
 		return
 	}
 
-	rep, acceptable := rt.choose(req, &f)
-	if !acceptable {
+	var listBuf [128]byte
+	rep, status := rt.choose(req, &f, listBuf[:0])
+	switch status {
+	case 0:
+	case 406:
 		f.Release()
 		rt.enc.Error(out, req, 406, varyAcceptEncoding)
 		return
+	default:
+		rt.fail(req, out, status)
+		return
+	}
+	if rep.body == nil && f.Unopened() {
+		if status := rt.cfg.Files.Reopen(&f); status != 0 {
+			rt.fail(req, out, status)
+			return
+		}
 	}
 
 	var etagBuf [80]byte
@@ -74,6 +88,7 @@ func (rt *Router) serveFile(req *protocol.Request, out *protocol.Batch) {
 		// resuming a download it began in another form starts over
 		// instead of splicing two forms.
 		f.Release()
+		rt.cfg.Compression.counted(req, &rep, 200, int64(len(rep.body)))
 		rt.enc.Encode(out, req, &protocol.Reply{Status: 200, ContentType: f.ContentType, Body: rep.body, Extra: extra})
 		return
 	}
@@ -109,6 +124,7 @@ func (rt *Router) serveFile(req *protocol.Request, out *protocol.Batch) {
 		}
 	}
 	reply.Extra = extra
+	rt.cfg.Compression.counted(req, &rep, reply.Status, reply.File.Len)
 	fromMemory(&reply, f.Data)
 	rt.enc.Encode(out, req, &reply)
 }

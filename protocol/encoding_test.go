@@ -62,3 +62,28 @@ func FuzzNegotiateEncoding(f *testing.F) {
 		}
 	})
 }
+
+// A list field sent on several lines means its lines joined with commas
+// (RFC 9110 5.3); one line comes back as it is.
+func TestListValue(t *testing.T) {
+	req := &Request{Headers: []Header{
+		{Name: []byte("Accept-Encoding"), Value: []byte("identity;q=0")},
+		{Name: []byte("Host"), Value: []byte("h")},
+		{Name: []byte("accept-encoding"), Value: []byte("gzip")},
+		{Name: []byte("ACCEPT-ENCODING"), Value: []byte("br;q=0.5")},
+	}}
+	got, ok := req.ListValue("accept-encoding", nil)
+	if !ok || string(got) != "identity;q=0, gzip, br;q=0.5" {
+		t.Fatalf("three lines: %q, %v", got, ok)
+	}
+	if coding, ok := NegotiateEncoding(got, true, []string{"br", "gzip"}); coding != "gzip" || !ok {
+		t.Fatalf("joined lines negotiate to %q, %v; want gzip", coding, ok)
+	}
+	got, ok = req.ListValue("host", nil)
+	if !ok || string(got) != "h" || &got[0] != &req.Headers[1].Value[0] {
+		t.Fatalf("one line: %q, %v, or copied", got, ok)
+	}
+	if got, ok = req.ListValue("te", nil); ok || got != nil {
+		t.Fatalf("absent field: %q, %v", got, ok)
+	}
+}

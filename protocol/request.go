@@ -57,6 +57,31 @@ func (r *Request) IsMethod(m string) bool { return string(r.Method) == m }
 func (r *Request) PathIs(p string) bool { return string(r.Path) == p }
 
 // HeaderValue returns the first value of the named header (case-insensitive).
+// ListValue returns the value of a list-valued field (RFC 9110 5.3): the
+// lines of a field sent several times, joined with ", " into scratch; a
+// field sent once comes back as it is, without a copy.
+func (r *Request) ListValue(name string, scratch []byte) ([]byte, bool) {
+	var first []byte
+	n := 0
+	for i := range r.Headers {
+		if !equalFold(r.Headers[i].Name, name) {
+			continue
+		}
+		switch n++; n {
+		case 1:
+			first = r.Headers[i].Value
+			continue
+		case 2:
+			scratch = append(scratch[:0], first...)
+		}
+		scratch = append(append(scratch, ", "...), r.Headers[i].Value...)
+	}
+	if n > 1 {
+		return scratch, true
+	}
+	return first, n == 1
+}
+
 func (r *Request) HeaderValue(name string) ([]byte, bool) {
 	for i := range r.Headers {
 		if equalFold(r.Headers[i].Name, name) {

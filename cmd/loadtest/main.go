@@ -201,7 +201,7 @@ func sweep(ctx context.Context, args []string) error {
 	fs := newFlags("sweep", "sweep [flags]")
 	server := fs.String("server", defaultServerBin(), "http_server binary to start (default: $HTTP_SERVER_BIN, else ./http_server)")
 	quick := fs.Bool("quick", false, "the quick sweep of 'make loadtest': scenarios ping,small-file,many-files,mixed; --duration 1s --warmup 500ms (flags given explicitly still win)")
-	scen := fs.String("scenarios", "ping,echo,write-read,small-file,many-files,file-1m,large-file,mixed", "comma-separated scenarios, or 'all'")
+	scen := fs.String("scenarios", "ping,echo,write-read,small-file,many-files,file-1m,large-file,mixed,compressed", "comma-separated scenarios, or 'all'")
 	loops := fs.IntSlice("loops", []int{1}, "event loops (--loops of the server), each with its own connections, all sharing the pool; every server gets it explicitly, whatever its own default (one per CPU)")
 	workers := fs.IntSlice("workers", []int{0, 1, 2, 4, 8, 16, 64}, "pool sizes (--workers of the server); 0 runs handlers inline, the baseline")
 	queues := fs.IntSlice("queues", []int{1024}, "queue sizes (--queue of the server)")
@@ -213,6 +213,7 @@ func sweep(ctx context.Context, args []string) error {
 	coldSize := fs.String("cold-file-size", "64M", "size of each cold-large file (bytes, or with k, M, G); written once per size")
 	setSize := fs.String("cold-set-size", "2G", "size of the one file cold-files reads 8 KiB ranges of (bytes, or with k, M, G); written once per size")
 	diskMBps := fs.Int("disk-read-mbps", 0, "limit the server's reads from the disk under the fixtures to N MB/s (10^6 bytes); root and a cgroup io controller (blkio or io.max); 0: no limit")
+	acceptEnc := fs.String("accept-encoding", loadtest.DefaultAcceptEncoding, "Accept-Encoding of the compressed scenario: gzip, zstd or both (q-values allowed)")
 	pipeline := fs.Int("pipeline", 1, "requests in flight per connection (1: no pipelining)")
 	serverCPUs := fs.String("server-cpus", "", "pin the server to these CPUs (taskset -c list, e.g. 0)")
 	clientCPUs := fs.String("client-cpus", "", "pin the load generator to these CPUs (e.g. 1)")
@@ -252,6 +253,9 @@ func sweep(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkAcceptEncoding(*acceptEnc); err != nil {
+		return err
+	}
 	cfg := loadtest.SweepConfig{
 		ServerBin: *server, Scenarios: splitList(*scen), Loops: *loops, Workers: *workers, Queues: *queues,
 		Repeats: *repeats, Duration: *duration, Warmup: *warmup,
@@ -259,7 +263,8 @@ func sweep(ctx context.Context, args []string) error {
 		ServerCPUs: *serverCPUs, ClientCPUs: *clientCPUs,
 		FixturesDir: *fixturesDir, ServerArgs: withStore(*serverArgs, *store),
 		ColdFileSize: coldBytes, ColdSetSize: setBytes, DiskReadMBps: *diskMBps,
-		Command: "loadtest sweep " + strings.Join(args, " "),
+		AcceptEncoding: *acceptEnc,
+		Command:        "loadtest sweep " + strings.Join(args, " "),
 	}
 	switch *progress {
 	case "auto":
@@ -353,6 +358,7 @@ func runOne(ctx context.Context, args []string) error {
 	setSize := fs.String("cold-set-size", "2G", "size of the one file cold-files reads 8 KiB ranges of (bytes, or with k, M, G)")
 	diskMBps := fs.Int("disk-read-mbps", 0, "limit the server's reads from the disk under --fixtures to N MB/s for the run (moves --server-pid into a cgroup, and back after); root and a cgroup io controller")
 	serverPid := fs.Int("server-pid", 0, "the server's process id, for --disk-read-mbps")
+	acceptEnc := fs.String("accept-encoding", loadtest.DefaultAcceptEncoding, "Accept-Encoding of the compressed scenario: gzip, zstd or both (q-values allowed)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -363,7 +369,8 @@ func runOne(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	sc, err := loadtest.NewScenarioWith(*scen, *addr, loadtest.Params{Downloads: *conns, ColdFileSize: coldBytes, ColdSetSize: setBytes})
+	sc, err := loadtest.NewScenarioWith(*scen, *addr, loadtest.Params{Downloads: *conns, ColdFileSize: coldBytes, ColdSetSize: setBytes,
+		AcceptEncoding: *acceptEnc})
 	if err != nil {
 		return usageError{err}
 	}
@@ -411,6 +418,16 @@ func runOne(ctx context.Context, args []string) error {
 	fmt.Printf("  requests  %d (%.0f req/s), non-2xx %d, errors %d %+v, reconnects %d\n",
 		res.Requests, res.RPS(), res.Non2xx, res.Errors.Total(), res.Errors, res.Reconnects)
 	fmt.Printf("  received  %.1f MB/s\n", res.BytesPerSec()/1e6)
+	if sc.Compress != nil {
+		rate, ratio := 0.0, 0.0
+		if res.Elapsed > 0 && res.Bytes > 0 {
+			rate, ratio = float64(res.FileBytes)/res.Elapsed.Seconds()/1e6, float64(res.FileBytes)/float64(res.Bytes)
+		}
+		fmt.Printf("  files     %.1f MB/s decoded: %.2fx the bytes on the wire (heads included)\n", rate, ratio)
+	}
+	if res.CheckError != "" {
+		fmt.Printf("  check     %d responses failed; the first: %s\n", res.Errors.Check, res.CheckError)
+	}
 	if res.EvictFailed > 0 {
 		fmt.Printf("  evictions failed: %d (those requests may have found their file cached)\n", res.EvictFailed)
 	}
@@ -500,7 +517,7 @@ func fixtures(args []string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	set := loadtest.FixtureSmall | loadtest.FixtureMany | loadtest.FixtureMedium
+	set := loadtest.FixtureSmall | loadtest.FixtureMany | loadtest.FixtureMedium | loadtest.FixtureCompressed
 	if *large {
 		set |= loadtest.FixtureLarge
 	}
@@ -596,6 +613,14 @@ func checkColdSet(size string) (int64, error) {
 		return 0, usageError{fmt.Errorf("--cold-set-size: %s is less than 1 MiB", size)}
 	}
 	return n, nil
+}
+
+// checkAcceptEncoding validates --accept-encoding.
+func checkAcceptEncoding(v string) error {
+	if _, err := loadtest.NewScenarioWith("compressed", "x", loadtest.Params{AcceptEncoding: v}); err != nil {
+		return usageError{fmt.Errorf("--accept-encoding: %w", err)}
+	}
+	return nil
 }
 
 func splitList(s string) []string {

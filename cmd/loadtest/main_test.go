@@ -43,6 +43,8 @@ func TestUsageErrors(t *testing.T) {
 		{"run", "--addr", "127.0.0.1:1", "--disk-read-mbps", "100"},
 		{"run", "--addr", "127.0.0.1:1", "--disk-read-mbps", "100", "--server-pid", "1"},
 		{"run", "--addr", "127.0.0.1:1", "--disk-read-mbps", "-5", "--server-pid", "1", "--fixtures", "/tmp"},
+		{"sweep", "--accept-encoding", "br"},
+		{"run", "--addr", "127.0.0.1:1", "--scenario", "compressed", "--accept-encoding", "identity"},
 	} {
 		if code := run(ctx, args); code != 2 {
 			t.Errorf("%q: exit %d, want 2", args, code)

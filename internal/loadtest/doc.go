@@ -10,5 +10,8 @@
 // nothing else (no chunked responses, no net/http): one goroutine per
 // connection, one write for a batch of requests and one read for as many
 // responses as have arrived, the latency of each request recorded in an HDR
-// histogram.
+// histogram. A scenario can check more than the status: compressed checks
+// each response's Content-Encoding and Vary, and decodes a sample of the
+// bodies (gzip, zstd) to compare them with its files; a failure counts as
+// an error.
 package loadtest

@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -15,10 +16,11 @@ import (
 type Fixture uint8
 
 const (
-	FixtureSmall  Fixture = 1 << iota // SmallFileName, 4 KiB
-	FixtureMany                       // ManyFilesCount files of 4 KiB under many/
-	FixtureMedium                     // MediumFileName, 1 MiB
-	FixtureLarge                      // LargeFileName, 1 GiB, sparse
+	FixtureSmall      Fixture = 1 << iota // SmallFileName, 4 KiB
+	FixtureMany                           // ManyFilesCount files of 4 KiB under many/
+	FixtureMedium                         // MediumFileName, 1 MiB
+	FixtureLarge                          // LargeFileName, 1 GiB, sparse
+	FixtureCompressed                     // CompressedFilesCount text files under compressed/
 )
 
 // The fixture files, relative to the fixtures directory (the server's root).
@@ -145,7 +147,9 @@ func ManyFilePath(i int) string {
 // already there with the right size is kept, so one directory can serve
 // several runs. Contents are random bytes, except the 1 GiB file, which is
 // sparse (a hole the kernel reads as zeros): it costs no disk and no time to
-// make, and once read it is served from the page cache.
+// make, and once read it is served from the page cache; and the compressed
+// scenario's files, text (CompressedContent), rewritten unless their bytes
+// are the expected ones.
 func MakeFixtures(dir string, set Fixture) error {
 	rng := rand.New(rand.NewPCG(1, 2))
 	random := func(n int) []byte {
@@ -189,6 +193,24 @@ func MakeFixtures(dir string, set Fixture) error {
 			// The same bytes in every file: what is exercised is open and
 			// stat of distinct names, not the contents.
 			if err := os.WriteFile(path, content, 0o644); err != nil {
+				return err
+			}
+		}
+	}
+	if set&FixtureCompressed != 0 {
+		if err := os.MkdirAll(filepath.Join(dir, "compressed"), 0o755); err != nil {
+			return err
+		}
+		for i, want := range compressedFiles() {
+			path := filepath.Join(dir, filepath.FromSlash(CompressedPath(i)[1:]))
+			// The contents too, not only the size: the check compares
+			// what the server sends with these bytes.
+			if fi, err := os.Stat(path); err == nil && fi.Size() == int64(len(want)) {
+				if got, err := os.ReadFile(path); err == nil && bytes.Equal(got, want) {
+					continue
+				}
+			}
+			if err := os.WriteFile(path, want, 0o644); err != nil {
 				return err
 			}
 		}

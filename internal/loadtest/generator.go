@@ -55,10 +55,13 @@ type Errors struct {
 	Write   int64 `json:"write"`   // sending requests failed
 	Parse   int64 `json:"parse"`   // a response the reader could not frame
 	Timeout int64 `json:"timeout"` // unanswered for Timeout when the run ended
+	// Check: a 2xx response that failed the scenario's check (compressed:
+	// not compressed, no Vary, a body that does not decode to the file).
+	Check int64 `json:"check"`
 }
 
 // Total is the sum of every kind of error.
-func (e Errors) Total() int64 { return e.Connect + e.Read + e.Write + e.Parse + e.Timeout }
+func (e Errors) Total() int64 { return e.Connect + e.Read + e.Write + e.Parse + e.Timeout + e.Check }
 
 func (e *Errors) add(o Errors) {
 	e.Connect += o.Connect
@@ -66,6 +69,7 @@ func (e *Errors) add(o Errors) {
 	e.Write += o.Write
 	e.Parse += o.Parse
 	e.Timeout += o.Timeout
+	e.Check += o.Check
 }
 
 // Result is what a run measured, warm-up excluded.
@@ -83,6 +87,12 @@ type Result struct {
 	PerItem     map[string]int64 // responses by the scenario's item name
 	// EvictFailed counts the evictions of a cold scenario that failed.
 	EvictFailed int64
+	// FileBytes, of a scenario with a compressed check, is the size of the
+	// files the measured 2xx responses carried, decoded: over Bytes, how
+	// much smaller they were on the wire.
+	FileBytes int64
+	// CheckError is the first failed check (Errors.Check), or "".
+	CheckError string
 }
 
 // RPS is responses per second in the measured window.
@@ -115,8 +125,9 @@ const maxShards = 64
 // gen is the state shared by the connections of one run.
 type gen struct {
 	opts       Options
-	cold       *ColdSet // of a cold scenario, else nil
-	evictEach  bool     // evict each response's file (Scenario.EvictEach)
+	cold       *ColdSet  // of a cold scenario, else nil
+	dec        *decoders // of a scenario with a compressed check, else nil
+	evictEach  bool      // evict each response's file (Scenario.EvictEach)
 	base       time.Time
 	startNs    int64 // measured window, in ns since base
 	endNs      int64 // math.MaxInt64 in request-count mode
@@ -168,6 +179,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			return nil, fmt.Errorf("loadtest: %w", err)
 		}
 	}
+	if sc.Compress != nil {
+		g.dec = newDecoders()
+		defer g.dec.close()
+	}
 	g.startNs = int64(opts.Warmup)
 	if opts.Requests > 0 {
 		g.endNs = math.MaxInt64
@@ -195,6 +210,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			rbuf:   make([]byte, bufSize),
 			flight: make([]inflight, opts.Pipeline),
 			items:  make([]int64, len(opts.Scenario.Items)),
+			chk:    opts.Scenario.Compress,
 		}
 		workers[i] = w
 		wg.Add(1)
@@ -276,6 +292,10 @@ wait:
 		res.Bytes += w.bytes
 		res.Reconnects += w.reconnects
 		res.Errors.add(w.errs)
+		res.FileBytes += w.fileBytes
+		if w.checkErr != nil && res.CheckError == "" {
+			res.CheckError = w.checkErr.Error()
+		}
 		for i, n := range w.items {
 			res.PerItem[opts.Scenario.Items[i].Name] += n
 		}
@@ -317,6 +337,13 @@ type worker struct {
 	items                               []int64
 
 	lat []int64 // latencies of one read's responses, recorded under one lock
+
+	// The compressed check, if the scenario has one.
+	chk       *CompressCheck
+	seen      int64  // responses read, for the decoding sample
+	scratch   []byte // decoded body
+	fileBytes int64
+	checkErr  error // the first counted failure
 }
 
 func (w *worker) run() {
@@ -383,7 +410,8 @@ func (w *worker) dial() (*net.TCPConn, error) {
 // that arrive after the read raise a new edge, which wakes the goroutine.
 func (w *worker) session(c *net.TCPConn) {
 	w.head, w.size = 0, 0
-	w.rr = respReader{}
+	w.rr = respReader{body: w.rr.body[:0]}
+	w.rr.keep = w.decodeNext()
 	w.r, w.end = 0, 0
 	w.c = c
 	if !w.send(len(w.flight), w.g.now()) {
@@ -464,11 +492,28 @@ func (w *worker) handle(n int) bool {
 		w.head = (w.head + 1) % len(w.flight)
 		w.size--
 		w.live.Add(1)
+		ok2xx := w.rr.status >= 200 && w.rr.status <= 299
+		var cerr error
+		if w.chk != nil && ok2xx {
+			// Checked in the warm-up too, so that it costs the same.
+			cerr = w.chk.check(&w.rr, f.req, w.rr.keep, g.dec, &w.scratch)
+		}
+		w.seen++
+		w.rr.keep = w.decodeNext()
 		if now >= g.startNs && now < g.endNs && w.claim(now) {
 			w.requests++
 			w.items[f.item]++
-			if w.rr.status < 200 || w.rr.status > 299 {
+			if !ok2xx {
 				w.non2xx++
+			} else if w.chk != nil {
+				w.fileBytes += int64(len(w.chk.Files[f.req]))
+			}
+			if cerr != nil {
+				w.errs.Check++
+				w.liveErrs.Add(1)
+				if w.checkErr == nil {
+					w.checkErr = cerr
+				}
 			}
 			w.lat = append(w.lat, now-f.sentNs)
 		}
@@ -531,6 +576,12 @@ func (w *worker) send(k int, now int64) bool {
 		return false
 	}
 	return true
+}
+
+// decodeNext says whether the check decodes the next response's body: the
+// first of the worker's, then one in DecodeEvery.
+func (w *worker) decodeNext() bool {
+	return w.chk != nil && w.seen%int64(max(w.chk.DecodeEvery, 1)) == 0
 }
 
 // drop forgets the requests in flight on a connection that is going away.

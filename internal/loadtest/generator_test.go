@@ -16,11 +16,14 @@ import (
 // fakeServer answers like http_server on a few paths: /ping (200 pong),
 // /big (200, 256 KiB), anything else 404. After closeAfter requests on a
 // connection (if set) it answers with Connection: close and closes, like
-// --max-requests. It counts the requests it answered.
+// --max-requests. It counts the requests it answered. With respond, that
+// answers every request instead: status, extra header lines (each ending
+// in CRLF) and body.
 type fakeServer struct {
 	ln         net.Listener
 	closeAfter int
 	delay      time.Duration
+	respond    func(*http.Request) (int, string, []byte)
 	served     atomic.Int64
 	conns      atomic.Int64
 	wg         sync.WaitGroup
@@ -28,11 +31,16 @@ type fakeServer struct {
 
 func startFake(t *testing.T, closeAfter int) *fakeServer {
 	t.Helper()
+	return startFakeWith(t, closeAfter, nil)
+}
+
+func startFakeWith(t *testing.T, closeAfter int, respond func(*http.Request) (int, string, []byte)) *fakeServer {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &fakeServer{ln: ln, closeAfter: closeAfter}
+	s := &fakeServer{ln: ln, closeAfter: closeAfter, respond: respond}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -71,16 +79,18 @@ func (s *fakeServer) serve(c net.Conn) {
 		if s.delay > 0 {
 			time.Sleep(s.delay)
 		}
-		status, body := 200, []byte("pong")
-		switch req.URL.Path {
-		case "/ping":
-		case "/big":
+		status, extra, body := 200, "", []byte("pong")
+		switch {
+		case s.respond != nil:
+			status, extra, body = s.respond(req)
+		case req.URL.Path == "/ping":
+		case req.URL.Path == "/big":
 			body = bigBody
 		default:
 			status, body = 404, []byte("not found")
 		}
 		closing := s.closeAfter > 0 && n >= s.closeAfter
-		fmt.Fprintf(w, "HTTP/1.1 %d %s\r\nServer: fake\r\nContent-Length: %d\r\n", status, http.StatusText(status), len(body))
+		fmt.Fprintf(w, "HTTP/1.1 %d %s\r\nServer: fake\r\nContent-Length: %d\r\n%s", status, http.StatusText(status), len(body), extra)
 		if closing {
 			w.WriteString("Connection: close\r\n")
 		}

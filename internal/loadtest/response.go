@@ -26,6 +26,13 @@ type respReader struct {
 	remaining int64 // body bytes still to come
 	status    int
 	close     bool // the response carried Connection: close
+	// What the compressed check needs: Content-Encoding ("" if none),
+	// whether Vary names Accept-Encoding and, when keep is set before the
+	// head arrives, the body.
+	coding string
+	vary   bool
+	keep   bool
+	body   []byte
 }
 
 // feed consumes bytes from buf. It returns how many it used and whether a
@@ -50,6 +57,9 @@ func (r *respReader) feed(buf []byte) (n int, done bool, err error) {
 	if take > r.remaining {
 		take = r.remaining
 	}
+	if r.keep {
+		r.body = append(r.body, buf[n:n+int(take)]...)
+	}
 	r.remaining -= take
 	n += int(take)
 	if r.remaining > 0 {
@@ -64,8 +74,9 @@ var (
 	crlf     = []byte("\r\n")
 )
 
-// parseHead reads the status code and the two fields that matter for
-// framing from a head ending in CRLF (the blank line excluded).
+// parseHead reads the status code, the two fields that matter for framing
+// and those the compressed check reads from a head ending in CRLF (the
+// blank line excluded).
 func (r *respReader) parseHead(head []byte) error {
 	// "HTTP/1.1 200 OK"
 	if len(head) < 12 || !bytes.HasPrefix(head, []byte("HTTP/1.")) || head[8] != ' ' {
@@ -81,6 +92,7 @@ func (r *respReader) parseHead(head []byte) error {
 	r.status = code
 	r.remaining = 0
 	r.close = false
+	r.coding, r.vary, r.body = "", false, r.body[:0]
 	line := bytes.IndexByte(head, '\n') + 1
 	for line < len(head) {
 		end := bytes.Index(head[line:], crlf)
@@ -111,6 +123,10 @@ func (r *respReader) parseHead(head []byte) error {
 			r.close = asciiEqualFold(value, "close")
 		case len(name) == 17 && asciiEqualFold(name, "transfer-encoding"):
 			return errChunked
+		case len(name) == 16 && asciiEqualFold(name, "content-encoding"):
+			r.coding = codingName(value)
+		case len(name) == 4 && asciiEqualFold(name, "vary"):
+			r.vary = r.vary || varyEncoding(value)
 		}
 	}
 	return nil
@@ -131,4 +147,32 @@ func asciiEqualFold(b []byte, lower string) bool {
 		}
 	}
 	return true
+}
+
+// codingName is a Content-Encoding value as a string, without allocating
+// for the codings the check knows.
+func codingName(v []byte) string {
+	for _, c := range []string{"zstd", "gzip", "identity", "br"} {
+		if asciiEqualFold(v, c) {
+			return c
+		}
+	}
+	return string(v)
+}
+
+// varyEncoding reports whether a Vary value covers Accept-Encoding.
+func varyEncoding(v []byte) bool {
+	for len(v) > 0 {
+		tok := v
+		if i := bytes.IndexByte(v, ','); i >= 0 {
+			tok, v = v[:i], v[i+1:]
+		} else {
+			v = nil
+		}
+		tok = bytes.TrimSpace(tok)
+		if asciiEqualFold(tok, "accept-encoding") || (len(tok) == 1 && tok[0] == '*') {
+			return true
+		}
+	}
+	return false
 }

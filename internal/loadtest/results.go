@@ -180,6 +180,8 @@ type Settings struct {
 	ColdFileSize int64 `json:"cold_file_size,omitempty"`
 	// ColdSetSize is the size of the file of cold-files, if it ran.
 	ColdSetSize int64 `json:"cold_set_size,omitempty"`
+	// AcceptEncoding is the header of the compressed scenario, if it ran.
+	AcceptEncoding string `json:"accept_encoding,omitempty"`
 	// DiskReadMBps is the server's disk read limit (0: none); Throttle
 	// says how it was applied.
 	DiskReadMBps int    `json:"disk_read_mbps,omitempty"`

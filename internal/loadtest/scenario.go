@@ -70,9 +70,13 @@ type Scenario struct {
 	// behind the first would be read from the first one's pages before
 	// the generator can evict them.
 	PerConnection bool
+	// Compress, if set, is what every 2xx response must be (compressed):
+	// a response that fails it counts in Errors.Check.
+	Compress *CompressCheck
 }
 
-// Params size the scenarios that take a size. Zero fields take the defaults.
+// Params size the scenarios that take a size, and give the compressed
+// scenario its header. Zero fields take the defaults.
 type Params struct {
 	// Downloads is the number of cold-large files: one per connection, so
 	// it is the run's connection count (the sweep's --large-conns).
@@ -81,6 +85,9 @@ type Params struct {
 	ColdFileSize int64
 	// ColdSetSize is the size of the one file of cold-files.
 	ColdSetSize int64
+	// AcceptEncoding is the header of the compressed scenario's requests
+	// (gzip, zstd or both, with q-values if wanted).
+	AcceptEncoding string
 }
 
 // Defaults of Params.
@@ -105,6 +112,11 @@ var scenarioInfo = []struct {
 	{"file-1m", "GET of one 1 MiB static file", false, false},
 	{"large-file", "concurrent downloads of a 1 GiB sparse file (throughput; --large-conns of them)", true, false},
 	{"mixed", "weighted mix: ping 20, echo 10, write 5, read 15, small-file 25, many-files 20, file-1m 5", false, false},
+	{"compressed", fmt.Sprintf("GET of %d text files of %d KiB (CSS, some JS, JSON, HTML, SVG; about 5x smaller "+
+		"with gzip), at random, with Accept-Encoding: %s (--accept-encoding): every response must be compressed "+
+		"in a coding asked for, with Vary: Accept-Encoding, and one in %d is decoded and compared with the file; "+
+		"an uncompressed answer is an error. MB/s is bytes on the wire",
+		CompressedFilesCount, CompressedFileSize>>10, DefaultAcceptEncoding, DefaultDecodeEvery), false, false},
 	{"cold-files", "GET of random 8 KiB ranges (Range: bytes=, 8 KiB-aligned, answered 206) of one large " +
 		"file of random bytes (--cold-set-size, 2 GiB), kept out of the page cache: the file is evicted " +
 		"(fsync, fadvise DONTNEED) before each run, and a run reads only a small part of it, so nearly " +
@@ -183,6 +195,9 @@ func NewScenarioWith(name, host string, p Params) (*Scenario, error) {
 	if p.ColdSetSize <= 0 {
 		p.ColdSetSize = DefaultColdSetSize
 	}
+	if p.AcceptEncoding == "" {
+		p.AcceptEncoding = DefaultAcceptEncoding
+	}
 	get := func(path string) []byte {
 		return []byte("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n")
 	}
@@ -248,6 +263,21 @@ func NewScenarioWith(name, host string, p Params) (*Scenario, error) {
 		}
 		s.Fixtures = FixtureSmall | FixtureMany | FixtureMedium
 		s.LargeBodies = true
+	case "compressed":
+		codings, err := parseAcceptEncoding(p.AcceptEncoding)
+		if err != nil {
+			return nil, fmt.Errorf("compressed: %w", err)
+		}
+		c := &CompressCheck{Codings: codings, Files: compressedFiles(), DecodeEvery: DefaultDecodeEvery}
+		reqs := make([][]byte, CompressedFilesCount)
+		for i := range reqs {
+			path := CompressedPath(i)
+			reqs[i] = []byte("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nAccept-Encoding: " + p.AcceptEncoding + "\r\n\r\n")
+			c.Paths = append(c.Paths, path)
+		}
+		s.Items = []Item{{Name: name, Weight: 1, Requests: reqs}}
+		s.Fixtures = FixtureCompressed
+		s.Compress = c
 	case "cold-files":
 		if p.ColdSetSize < ColdBlockSize {
 			return nil, fmt.Errorf("cold-files: a set of %d bytes is smaller than one range (%d)", p.ColdSetSize, ColdBlockSize)

@@ -43,6 +43,8 @@ type SweepConfig struct {
 	ColdFileSize int64
 	// ColdSetSize is the size of the one file of cold-files (0: 2 GiB).
 	ColdSetSize int64
+	// AcceptEncoding is the compressed scenario's header ("": gzip, zstd).
+	AcceptEncoding string
 	// DiskReadMBps, above 0, limits the server's reads from the disk under
 	// the fixtures to so many MB/s (a cgroup, see Throttle): root only.
 	DiskReadMBps int
@@ -116,7 +118,8 @@ func (c *SweepConfig) check() error {
 // scenario builds a scenario with the sweep's sizes: cold-large has a file
 // for each of its LargeConns connections.
 func (c *SweepConfig) scenario(name, host string) (*Scenario, error) {
-	return NewScenarioWith(name, host, Params{Downloads: c.LargeConns, ColdFileSize: c.ColdFileSize, ColdSetSize: c.ColdSetSize})
+	return NewScenarioWith(name, host, Params{Downloads: c.LargeConns, ColdFileSize: c.ColdFileSize, ColdSetSize: c.ColdSetSize,
+		AcceptEncoding: c.AcceptEncoding})
 }
 
 // Sweep runs the sweep. The repetitions are the outer loop, so a slow drift
@@ -148,6 +151,8 @@ func Sweep(ctx context.Context, cfg SweepConfig) (*Report, error) {
 			rep.Settings.ColdFileSize = cmp.Or(cfg.ColdFileSize, DefaultColdFileSize)
 		case "cold-files":
 			rep.Settings.ColdSetSize = cmp.Or(cfg.ColdSetSize, DefaultColdSetSize)
+		case "compressed":
+			rep.Settings.AcceptEncoding = cmp.Or(cfg.AcceptEncoding, DefaultAcceptEncoding)
 		}
 	}
 	v, err := ServerVersion(ctx, cfg.ServerBin)
@@ -308,6 +313,9 @@ func runServer(ctx context.Context, cfg SweepConfig, root string, size serverSiz
 			if res.EvictFailed > 0 {
 				fmt.Fprintf(cfg.Log, "%s: %d evictions failed: some requests may have found their file cached\n", label, res.EvictFailed)
 			}
+		}
+		if res.CheckError != "" {
+			cfg.note("%s: %d responses failed the check; the first: %s", label, res.Errors.Check, res.CheckError)
 		}
 	}
 	// A server that does not drain and exit 0 is a finding, not noise.

@@ -132,6 +132,7 @@ func TestSweepRejectsBadConfig(t *testing.T) {
 		"no duration":  func(c *SweepConfig) { c.Duration = 0 },
 		"disk limit":   func(c *SweepConfig) { c.DiskReadMBps = -1 },
 		"cold size":    func(c *SweepConfig) { c.ColdFileSize = -1 },
+		"br":           func(c *SweepConfig) { c.Scenarios, c.AcceptEncoding = []string{"compressed"}, "br" },
 	} {
 		c := good
 		mod(&c)
@@ -212,6 +213,72 @@ func TestServerStartFailureIsReported(t *testing.T) {
 	_, err := StartServer(ServerConfig{Binary: serverBinary(t), Root: filepath.Join(t.TempDir(), "missing"), Workers: 1, Queue: 1})
 	if err == nil || !strings.Contains(err.Error(), "exited before listening") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// hasCompress reports whether the server has --compress, which is being
+// added: its --help mentions it.
+func hasCompress(t *testing.T, bin string) bool {
+	t.Helper()
+	out, _ := exec.Command(bin, "--help").CombinedOutput()
+	return strings.Contains(string(out), "--compress")
+}
+
+// The compressed scenario against the real server: every response passes
+// the check, and the bytes on the wire are a fraction of the files'.
+func TestSweepCompressed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the server")
+	}
+	bin := serverBinary(t)
+	if !hasCompress(t, bin) {
+		t.Skip("the server's --help has no --compress: it does not compress yet")
+	}
+	var log bytes.Buffer
+	cfg := SweepConfig{
+		ServerBin: bin, Scenarios: []string{"compressed"}, Workers: []int{2}, Queues: []int{64},
+		Repeats: 1, Duration: 500 * time.Millisecond, Warmup: 200 * time.Millisecond, Connections: 4, LargeConns: 1, Log: &log,
+	}
+	_, back := sweepAndWrite(t, cfg, &log)
+	if len(back.Points) != 1 {
+		t.Fatalf("%d points", len(back.Points))
+	}
+	p := back.Points[0]
+	if p.Errors != 0 || p.Non2xx != 0 || p.RPS < 50 {
+		t.Errorf("%.0f req/s, %d errors, %d non-2xx:\n%s", p.RPS, p.Errors, p.Non2xx, log.String())
+	}
+	if files := p.RPS * CompressedFileSize / 1e6; p.MBps > files/2 {
+		t.Errorf("%.1f MB/s on the wire for %.1f MB/s of files: not compressed", p.MBps, files)
+	}
+	if back.Settings.AcceptEncoding != DefaultAcceptEncoding {
+		t.Errorf("settings: accept-encoding %q", back.Settings.AcceptEncoding)
+	}
+}
+
+// A server that does not compress (one started with --compress=off, or one
+// without compression) fails the check on every response, and the sweep
+// says why.
+func TestSweepCompressedRefused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the server")
+	}
+	bin := serverBinary(t)
+	var args []string
+	if hasCompress(t, bin) {
+		args = []string{"--compress=off"}
+	}
+	var log bytes.Buffer
+	cfg := SweepConfig{
+		ServerBin: bin, Scenarios: []string{"compressed"}, Workers: []int{0}, Queues: []int{64}, ServerArgs: args,
+		Repeats: 1, Duration: 300 * time.Millisecond, Connections: 2, LargeConns: 1, Log: &log,
+	}
+	_, back := sweepAndWrite(t, cfg, &log)
+	r := back.Runs[0]
+	if r.Requests == 0 || r.Errors != r.Requests || r.Non2xx != 0 {
+		t.Errorf("%d requests, %d errors, %d non-2xx", r.Requests, r.Errors, r.Non2xx)
+	}
+	if !strings.Contains(log.String(), "failed the check; the first: /compressed/") || !strings.Contains(log.String(), "did not compress") {
+		t.Errorf("log does not say the server did not compress:\n%s", log.String())
 	}
 }
 
