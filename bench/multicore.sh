@@ -77,6 +77,7 @@ http {
     gzip_comp_level 6;
     gzip_types text/css application/javascript application/json image/svg+xml;
     keepalive_requests 1000000000;
+    types { text/css css; application/javascript js; text/html html; }
     default_type application/octet-stream;
     client_body_temp_path $work/nginx-tmp;
     server {
@@ -144,6 +145,9 @@ run_one() {
 	if [ "$scen" = GZU ]; then
 		echo "$name $scen: $(grep -i '^content-encoding' "$work/resp.head" | tr -d '\r') $(stat -c %s "$work/resp.body") bytes," \
 			"$(gzip -dc "$work/resp.body" 2>/dev/null | cmp -s - "$work/root/site.css" && echo decompresses to the file || echo NOT the file)" >&2
+	fi
+	if [ "$scen" = GZU ] && ! gzip -dc "$work/resp.body" 2>/dev/null | cmp -s - "$work/root/site.css"; then
+		code="$code, not compressed"
 	fi
 	if [ "$code" != 200 ]; then
 		echo "$name $scen: status $code, not measured" >&2

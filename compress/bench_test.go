@@ -1,7 +1,12 @@
 package compress
 
 import (
+	"bytes"
+	stdgzip "compress/gzip"
+	"io"
 	"testing"
+
+	kgzip "github.com/klauspost/compress/gzip"
 )
 
 func BenchmarkEncode(b *testing.B) {
@@ -46,5 +51,34 @@ func BenchmarkCacheHit(b *testing.B) {
 	b.StopTimer()
 	if s := c.Stats(); s.Misses != 1 {
 		b.Fatalf("Stats() = %+v; want 1 miss", s)
+	}
+}
+
+// BenchmarkGzipLibraries compares the gzip this package uses with the
+// standard library's at the same level on the same text: the reason for
+// the dependency (README, Dependencies).
+func BenchmarkGzipLibraries(b *testing.B) {
+	src := cssText(64 << 10)
+	for _, lib := range []struct {
+		name string
+		new  func(io.Writer) (io.WriteCloser, error)
+	}{
+		{"klauspost", func(w io.Writer) (io.WriteCloser, error) { return kgzip.NewWriterLevel(w, 6) }},
+		{"stdlib", func(w io.Writer) (io.WriteCloser, error) { return stdgzip.NewWriterLevel(w, 6) }},
+	} {
+		b.Run(lib.name, func(b *testing.B) {
+			b.SetBytes(int64(len(src)))
+			var out bytes.Buffer
+			for b.Loop() {
+				out.Reset()
+				w, err := lib.new(&out)
+				if err != nil {
+					b.Fatal(err)
+				}
+				w.Write(src)
+				w.Close()
+			}
+			b.ReportMetric(float64(len(src))/float64(out.Len()), "ratio")
+		})
 	}
 }
