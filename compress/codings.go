@@ -6,6 +6,7 @@ package compress
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -96,9 +97,9 @@ func (l Levels) Check() error {
 // safe for concurrent use by the workers.
 type Encoder struct {
 	levels Levels
-	gzips  sync.Pool // *gzip.Writer at levels.Gzip
+	gzips  sync.Pool // streamWriter: *gzip.Writer at levels.Gzip
 	zstd   *zstd.Encoder
-	brs    sync.Pool // *brotli.Writer at levels.Brotli
+	brs    sync.Pool // streamWriter: *brotli.Writer at levels.Brotli
 }
 
 // NewEncoder builds an encoder with the given levels.
@@ -121,42 +122,44 @@ func (e *Encoder) Encode(coding string, src []byte) ([]byte, error) {
 		// decoder can size its buffer at once.
 		return e.zstd.EncodeAll(src, make([]byte, 0, len(src)/3+64)), nil
 	case Gzip:
-		var b bytes.Buffer
-		b.Grow(len(src)/3 + 64)
-		w, _ := e.gzips.Get().(*gzip.Writer)
-		if w == nil {
-			var err error
-			if w, err = gzip.NewWriterLevel(&b, e.levels.Gzip); err != nil {
-				return nil, err
-			}
-		} else {
-			w.Reset(&b)
-		}
-		defer e.gzips.Put(w)
-		if _, err := w.Write(src); err != nil {
-			return nil, err
-		}
-		if err := w.Close(); err != nil {
-			return nil, err
-		}
-		return b.Bytes(), nil
+		return stream(&e.gzips, src, func(w io.Writer) (streamWriter, error) {
+			return gzip.NewWriterLevel(w, e.levels.Gzip)
+		})
 	case Brotli:
-		var b bytes.Buffer
-		b.Grow(len(src)/3 + 64)
-		w, _ := e.brs.Get().(*brotli.Writer)
-		if w == nil {
-			w = brotli.NewWriterLevel(&b, e.levels.Brotli)
-		} else {
-			w.Reset(&b)
-		}
-		defer e.brs.Put(w)
-		if _, err := w.Write(src); err != nil {
-			return nil, err
-		}
-		if err := w.Close(); err != nil {
-			return nil, err
-		}
-		return b.Bytes(), nil
+		return stream(&e.brs, src, func(w io.Writer) (streamWriter, error) {
+			return brotli.NewWriterLevel(w, e.levels.Brotli), nil
+		})
 	}
 	return nil, fmt.Errorf("compress: unknown coding %q", coding)
+}
+
+// streamWriter is a compressor that can be reset onto a new output and
+// reused: its tables cost more than compressing a small file does.
+type streamWriter interface {
+	io.WriteCloser
+	Reset(io.Writer)
+}
+
+// stream compresses src with a writer from pool (made by newWriter when
+// the pool is empty).
+func stream(pool *sync.Pool, src []byte, newWriter func(io.Writer) (streamWriter, error)) ([]byte, error) {
+	var b bytes.Buffer
+	b.Grow(len(src)/3 + 64)
+	w, _ := pool.Get().(streamWriter)
+	if w == nil {
+		var err error
+		if w, err = newWriter(&b); err != nil {
+			return nil, err
+		}
+	} else {
+		w.Reset(&b)
+	}
+	defer pool.Put(w)
+	if _, err := w.Write(src); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }

@@ -71,6 +71,22 @@ func setMtime(t testing.TB, p string, mt time.Time) {
 	}
 }
 
+// putSettled writes root/name with an mtime long past, so that the server
+// keeps what it makes of it.
+func putSettled(t testing.TB, root, name string, data []byte) {
+	t.Helper()
+	setMtime(t, putFile(t, root, name, data), fixtureMtime)
+}
+
+// putAppJS writes app.js (size bytes of JS-like text from seed), settled,
+// with its sidecars in every coding a minute newer.
+func putAppJS(t testing.TB, root string, seed uint64, size int) ([]byte, map[string][]byte) {
+	t.Helper()
+	js := jsText(seed, size)
+	putSettled(t, root, "app.js", js)
+	return js, putSidecars(t, root, "app.js", js, fixtureMtime.Add(time.Minute))
+}
+
 // putSidecars writes the precompressed copies of data beside root/name in
 // every coding, made by the test at the libraries' best levels (never the
 // server's defaults, so a body equal to a sidecar can only be the sidecar),
@@ -364,9 +380,7 @@ func awaitSidecar(t testing.TB, addr, target, coding string, sidecar, file []byt
 // length, the file's type, and the same fields on HEAD without a body.
 func TestCompressSidecars(t *testing.T) {
 	root := t.TempDir()
-	js := jsText(1, 20*1024)
-	setMtime(t, putFile(t, root, "app.js", js), fixtureMtime)
-	side := putSidecars(t, root, "app.js", js, fixtureMtime.Add(time.Minute))
+	js, side := putAppJS(t, root, 1, 20*1024)
 	s := startServer(t, serverOptions{Root: root})
 
 	id := rawDo(t, s.Addr, "GET", "/app.js")
@@ -454,16 +468,16 @@ func TestCompressSidecarPlacement(t *testing.T) {
 	later := fixtureMtime.Add(time.Minute)
 
 	page := append([]byte("<!doctype html>\n<html><body>\n"), jsText(2, 8000)...)
-	setMtime(t, putFile(t, root, "sub/index.html", page), fixtureMtime)
+	putSettled(t, root, "sub/index.html", page)
 	subGz := encodeWith(t, "gzip", page)
 	setMtime(t, putFile(t, root, "sub/index.html.gz", subGz), later)
 	top := append([]byte("<!doctype html>\n<title>top</title>\n"), cssText(3, 6000)...)
-	setMtime(t, putFile(t, root, "index.html", top), fixtureMtime)
+	putSettled(t, root, "index.html", top)
 	topBr := encodeWith(t, "br", top)
 	setMtime(t, putFile(t, root, "index.html.br", topBr), later)
 
 	esc := jsText(4, 9000)
-	setMtime(t, putFile(t, root, "esc.js", esc), fixtureMtime)
+	putSettled(t, root, "esc.js", esc)
 	secret := encodeWith(t, "gzip", bytes.Repeat([]byte("OUTSIDE-THE-ROOT "), 600))
 	setMtime(t, putFile(t, base, "outside.gz", secret), later)
 	if err := os.Symlink(filepath.Join(base, "outside.gz"), filepath.Join(root, "esc.js.gz")); err != nil {
@@ -473,7 +487,7 @@ func TestCompressSidecarPlacement(t *testing.T) {
 		t.Fatal(err)
 	}
 	dirjs := cssText(5, 9000)
-	setMtime(t, putFile(t, root, "dir.js", dirjs), fixtureMtime)
+	putSettled(t, root, "dir.js", dirjs)
 	if err := os.Mkdir(filepath.Join(root, "dir.js.gz"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -546,11 +560,9 @@ var negotiationCases = []struct{ accept, want string }{
 // must decode to the file); 406 carries Vary and is counted.
 func TestCompressNegotiation(t *testing.T) {
 	root := t.TempDir()
-	js := jsText(6, 20*1024)
-	setMtime(t, putFile(t, root, "app.js", js), fixtureMtime)
-	side := putSidecars(t, root, "app.js", js, fixtureMtime.Add(time.Minute))
+	js, side := putAppJS(t, root, 6, 20*1024)
 	css := cssText(7, 30*1024)
-	setMtime(t, putFile(t, root, "style.css", css), fixtureMtime)
+	putSettled(t, root, "style.css", css)
 	s := startServer(t, serverOptions{Root: root})
 
 	ids := map[string]string{}
@@ -655,7 +667,7 @@ func TestCompressStaleSidecar(t *testing.T) {
 	staleZst := encodeWith(t, "zstd", v1)
 	setMtime(t, putFile(t, root, "app.js.zst", staleZst), fixtureMtime.Add(-time.Nanosecond))
 	sameBr := encodeWith(t, "br", v2)
-	setMtime(t, putFile(t, root, "app.js.br", sameBr), fixtureMtime)
+	putSettled(t, root, "app.js.br", sameBr)
 	s := startServer(t, serverOptions{Root: root})
 
 	idTag := rawDo(t, s.Addr, "GET", "/app.js").Header.Get("ETag")
@@ -812,11 +824,9 @@ func TestCompressSymlinkOutOfRoot(t *testing.T) {
 // of another form gives 200 with the selected form.
 func TestCompressConditional(t *testing.T) {
 	root := t.TempDir()
-	js := jsText(12, 20*1024)
-	setMtime(t, putFile(t, root, "app.js", js), fixtureMtime)
-	side := putSidecars(t, root, "app.js", js, fixtureMtime.Add(time.Minute))
+	js, side := putAppJS(t, root, 12, 20*1024)
 	css := cssText(13, 30*1024)
-	setMtime(t, putFile(t, root, "style.css", css), fixtureMtime)
+	putSettled(t, root, "style.css", css)
 	s := startServer(t, serverOptions{Root: root})
 
 	forms := append([]string{""}, compressCodings...)
@@ -886,12 +896,10 @@ func TestCompressConditional(t *testing.T) {
 // no Accept-Ranges).
 func TestCompressRange(t *testing.T) {
 	root := t.TempDir()
-	js := jsText(14, 20*1024)
-	setMtime(t, putFile(t, root, "app.js", js), fixtureMtime)
-	side := putSidecars(t, root, "app.js", js, fixtureMtime.Add(time.Minute))
+	_, side := putAppJS(t, root, 14, 20*1024)
 	gz := side["gzip"]
 	css := cssText(15, 64*1024)
-	setMtime(t, putFile(t, root, "style.css", css), fixtureMtime)
+	putSettled(t, root, "style.css", css)
 	s := startServer(t, serverOptions{Root: root})
 
 	check206 := func(what string, r *rawResponse, first, last int) {
@@ -960,10 +968,8 @@ func TestCompressRange(t *testing.T) {
 func TestCompressOnTheFly(t *testing.T) {
 	root := t.TempDir()
 	css := cssText(16, 64*1024)
-	setMtime(t, putFile(t, root, "style.css", css), fixtureMtime)
-	js := jsText(17, 20*1024)
-	setMtime(t, putFile(t, root, "app.js", js), fixtureMtime)
-	side := putSidecars(t, root, "app.js", js, fixtureMtime.Add(time.Minute))
+	putSettled(t, root, "style.css", css)
+	js, side := putAppJS(t, root, 17, 20*1024)
 	small := []byte("body { color: red; }\n/* smaller than --compress-min */\n")
 	putFile(t, root, "small.css", small)
 	png := append([]byte("\x89PNG\r\n\x1a\n"), randomBytes(t, 20000)...)
@@ -1093,7 +1099,7 @@ func TestCompressSizeLimits(t *testing.T) {
 		putFile(t, root, name, data)
 	}
 	big := jsText(24, 300*1024)
-	setMtime(t, putFile(t, root, "big.js", big), fixtureMtime)
+	putSettled(t, root, "big.js", big)
 	bigGz := encodeWith(t, "gzip", big)
 	setMtime(t, putFile(t, root, "big.js.gz", bigGz), fixtureMtime.Add(time.Minute))
 	s := startServer(t, serverOptions{Root: root, Args: []string{
@@ -1119,9 +1125,7 @@ func TestCompressCurl(t *testing.T) {
 	root := t.TempDir()
 	css := cssText(30, 64*1024)
 	putFile(t, root, "style.css", css)
-	js := jsText(31, 20*1024)
-	setMtime(t, putFile(t, root, "app.js", js), fixtureMtime)
-	side := putSidecars(t, root, "app.js", js, fixtureMtime.Add(time.Minute))
+	js, side := putAppJS(t, root, 31, 20*1024)
 	s := startServer(t, serverOptions{Root: root})
 
 	for _, tc := range []struct {
@@ -1398,11 +1402,9 @@ func TestCompressCacheConcurrent(t *testing.T) {
 // never compresses.
 func TestCompressOff(t *testing.T) {
 	root := t.TempDir()
-	js := jsText(60, 20*1024)
-	setMtime(t, putFile(t, root, "app.js", js), fixtureMtime)
-	side := putSidecars(t, root, "app.js", js, fixtureMtime.Add(time.Minute))
+	js, side := putAppJS(t, root, 60, 20*1024)
 	css := cssText(61, 64*1024)
-	setMtime(t, putFile(t, root, "style.css", css), fixtureMtime)
+	putSettled(t, root, "style.css", css)
 
 	t.Run("both off", func(t *testing.T) {
 		s := startServer(t, serverOptions{Root: root, Args: []string{"--compress", "off", "--precompressed", "off"}})
@@ -1547,9 +1549,7 @@ func TestCompressZeroCache(t *testing.T) {
 // a compressed body), and /metrics shows the same.
 func TestCompressMetrics(t *testing.T) {
 	root := t.TempDir()
-	js := jsText(90, 20*1024)
-	setMtime(t, putFile(t, root, "app.js", js), fixtureMtime)
-	side := putSidecars(t, root, "app.js", js, fixtureMtime.Add(time.Minute))
+	js, side := putAppJS(t, root, 90, 20*1024)
 	css := cssText(91, 64*1024)
 	putFile(t, root, "style.css", css)
 	settleWait()
