@@ -143,11 +143,13 @@ run_one() {
 	local code
 	code=$(curl -s -H "$hdr" -D "$work/resp.head" -o "$work/resp.body" -w '%{http_code}' "http://127.0.0.1:$port$path")
 	if [ "$scen" = GZU ]; then
-		echo "$name $scen: $(grep -i '^content-encoding' "$work/resp.head" | tr -d '\r') $(stat -c %s "$work/resp.body") bytes," \
-			"$(gzip -dc "$work/resp.body" 2>/dev/null | cmp -s - "$work/root/site.css" && echo decompresses to the file || echo NOT the file)" >&2
-	fi
-	if [ "$scen" = GZU ] && ! gzip -dc "$work/resp.body" 2>/dev/null | cmp -s - "$work/root/site.css"; then
-		code="$code, not compressed"
+		local decoded="NOT the file"
+		if gzip -dc "$work/resp.body" 2>/dev/null | cmp -s - "$work/root/site.css"; then
+			decoded="decompresses to the file"
+		else
+			code="$code, not compressed"
+		fi
+		echo "$name $scen: $(grep -i '^content-encoding' "$work/resp.head" | tr -d '\r') $(stat -c %s "$work/resp.body") bytes, $decoded" >&2
 	fi
 	if [ "$code" != 200 ]; then
 		echo "$name $scen: status $code, not measured" >&2
