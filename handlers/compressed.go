@@ -67,13 +67,13 @@ type representation struct {
 //
 // Only files of a compressible type have other forms; every response for
 // one carries Vary, and for any other file Accept-Encoding is not looked at.
-func (rt *Router) choose(req *protocol.Request, f *OpenedFile, scratch []byte) (rep representation, status int) {
+// accept is the request's Accept-Encoding, present whether it had one.
+func (rt *Router) choose(req *protocol.Request, f *OpenedFile, accept []byte, present bool) (rep representation, status int) {
 	c := rt.cfg.Compression
 	if !c.enabled() || !compress.Compressible(f.ContentType) {
 		return rep, 0
 	}
 	rep.vary = true
-	accept, present := req.ListValue("accept-encoding", scratch)
 	if !present {
 		return rep, 0
 	}
@@ -90,8 +90,9 @@ func (rt *Router) choose(req *protocol.Request, f *OpenedFile, scratch []byte) (
 			return rep, status
 		}
 	}
-	fly := f.Size >= c.Min && f.Size <= c.Max
-	offered := c.offered(fly)
+	fly := c.fits(f.Size)
+	var buf [3]string
+	offered := c.offered(buf[:0], fly)
 	for {
 		coding, ok := protocol.NegotiateEncoding(accept, present, offered)
 		switch {
@@ -128,17 +129,19 @@ func (rt *Router) choose(req *protocol.Request, f *OpenedFile, scratch []byte) (
 	}
 }
 
-// offered are the codings that may exist for a file, in the server's
-// order: every sidecar coding, and with fly those made on the fly.
-func (c *Compression) offered(fly bool) []string {
-	out := make([]string, 0, len(compress.Codings))
+// offered appends to dst the codings that may exist for a file, in the
+// server's order: every sidecar coding, and with fly those made on the fly.
+func (c *Compression) offered(dst []string, fly bool) []string {
 	for _, coding := range compress.Codings {
 		if slices.Contains(c.Sidecars, coding) || (fly && slices.Contains(c.OnTheFly, coding)) {
-			out = append(out, coding)
+			dst = append(dst, coding)
 		}
 	}
-	return out
+	return dst
 }
+
+// fits reports whether a file of this size is compressed on the fly.
+func (c *Compression) fits(size int64) bool { return size >= c.Min && size <= c.Max }
 
 // keptCopy returns the copy kept for an unopened f in the coding the
 // client prefers, if there is one that may answer without opening it: made
@@ -146,10 +149,11 @@ func (c *Compression) offered(fly bool) []string {
 // coding the last time one was looked for.
 func (rt *Router) keptCopy(accept []byte, f *OpenedFile, now time.Time) ([]byte, string) {
 	c := rt.cfg.Compression
-	if f.Size < c.Min || f.Size > c.Max {
+	if !c.fits(f.Size) {
 		return nil, ""
 	}
-	coding, ok := protocol.NegotiateEncoding(accept, true, c.offered(true))
+	var buf [3]string
+	coding, ok := protocol.NegotiateEncoding(accept, true, c.offered(buf[:0], true))
 	if !ok || !slices.Contains(c.OnTheFly, coding) {
 		return nil, ""
 	}
@@ -219,17 +223,9 @@ func (rt *Router) compressed(f *OpenedFile, k compress.Key) []byte {
 	return body
 }
 
-// settled reports whether f's last change is old enough that another
-// change would move its timestamps (see settleTime).
-func (f *OpenedFile) settled() bool {
-	before := time.Now().Add(-settleTime).UnixNano()
-	return f.MtimeNs <= before && f.CtimeNs <= before
-}
-
 // unchanged reports whether the open file still has the version it was
 // opened with, so bytes read from it belong to that version.
 func (f *OpenedFile) unchanged() bool {
 	var st unix.Stat_t
-	return unix.Fstat(f.Fd, &st) == nil && st.Size == f.Size &&
-		st.Mtim.Nano() == f.MtimeNs && st.Ctim.Nano() == f.CtimeNs
+	return unix.Fstat(f.Fd, &st) == nil && versionOf(&st) == f.fileVersion
 }

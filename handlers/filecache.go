@@ -3,7 +3,6 @@ package handlers
 import (
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"http_server/workers"
 
@@ -19,10 +18,9 @@ import (
 // change within the same clock tick.
 
 type cachedFile struct {
-	data                   []byte
-	dev, ino               uint64
-	size, mtimeNs, ctimeNs int64
-	contentType            string
+	data []byte
+	fileVersion
+	contentType string
 }
 
 // fileCache maps a cleaned relative path to its cached file, within a
@@ -35,10 +33,6 @@ type fileCache struct {
 	hits   atomic.Uint64
 	misses atomic.Uint64
 }
-
-// settleTime is how long ago a file's last change must be for it to be
-// kept (tests shorten it).
-var settleTime = time.Second
 
 func newFileCache(max int64) *fileCache {
 	return &fileCache{m: map[string]*cachedFile{}, max: max}
@@ -65,20 +59,17 @@ func (c *fileCache) lookup(rootFd int, rel string) *cachedFile {
 }
 
 func (e *cachedFile) same(st *unix.Stat_t) bool {
-	return st.Mode&unix.S_IFMT == unix.S_IFREG && st.Dev == e.dev && st.Ino == e.ino &&
-		st.Size == e.size && st.Mtim.Nano() == e.mtimeNs && st.Ctim.Nano() == e.ctimeNs
+	return st.Mode&unix.S_IFMT == unix.S_IFREG && versionOf(st) == e.fileVersion
 }
 
 // keep stores data read from the open file st describes, if it is small
 // and settled.
 func (c *fileCache) keep(rel string, data []byte, st *unix.Stat_t, contentType string) {
-	settled := time.Now().Add(-settleTime).UnixNano()
-	if c.max <= 0 || int64(len(data)) != st.Size || st.Size > workers.SmallFile || int64(len(data)) > c.max ||
-		st.Mtim.Nano() > settled || st.Ctim.Nano() > settled {
+	v := versionOf(st)
+	if c.max <= 0 || int64(len(data)) != st.Size || st.Size > workers.SmallFile || int64(len(data)) > c.max || !v.settled() {
 		return
 	}
-	e := &cachedFile{data: data, dev: st.Dev, ino: st.Ino, size: st.Size,
-		mtimeNs: st.Mtim.Nano(), ctimeNs: st.Ctim.Nano(), contentType: contentType}
+	e := &cachedFile{data: data, fileVersion: v, contentType: contentType}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if old := c.m[rel]; old != nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"time"
 
 	"http_server/compress"
 	"http_server/workers"
@@ -109,14 +110,36 @@ func (f *Files) openRel(rel string) (int, error) {
 // A small file may come as its bytes instead (Data, from the cache; Fd is
 // then -1), which the caller must not modify.
 type OpenedFile struct {
-	Fd          int
-	Data        []byte
-	Size        int64
-	MtimeNs     int64 // modification time, nanoseconds since the epoch
-	CtimeNs     int64 // change time, which any write or rename moves
-	Dev, Ino    uint64
+	Fd   int
+	Data []byte
+	fileVersion
 	ContentType string
 	Rel         string // its path beneath the root, index.html included
+}
+
+// fileVersion is what a stat tells of a file: which file it is and which
+// version of it. A change to its content that a stat can see changes it.
+type fileVersion struct {
+	Dev, Ino uint64
+	Size     int64
+	MtimeNs  int64 // modification time, nanoseconds since the epoch
+	CtimeNs  int64 // change time, which any write or rename moves
+}
+
+func versionOf(st *unix.Stat_t) fileVersion {
+	return fileVersion{Dev: st.Dev, Ino: st.Ino, Size: st.Size, MtimeNs: st.Mtim.Nano(), CtimeNs: st.Ctim.Nano()}
+}
+
+// settleTime is how long ago a file's last change must be for a copy of
+// it to be kept (tests shorten it).
+var settleTime = time.Second
+
+// settled reports whether the last change is at least settleTime old: a
+// second change within the same clock tick might not move the timestamps,
+// so a copy of a file changed just now could outlive its content.
+func (v fileVersion) settled() bool {
+	before := time.Now().Add(-settleTime).UnixNano()
+	return v.MtimeNs <= before && v.CtimeNs <= before
 }
 
 // Unopened reports whether o is known by a stat only: neither its
@@ -166,16 +189,14 @@ func (f *Files) Open(rawPath []byte, rules Rules) (OpenedFile, int, string) {
 	wantDir := strings.HasSuffix(p, "/")
 	if f.cache != nil && !wantDir {
 		if e := f.cache.lookup(f.rootFd, rel); e != nil {
-			return OpenedFile{Fd: -1, Data: e.data, Size: e.size, MtimeNs: e.mtimeNs, CtimeNs: e.ctimeNs,
-				Dev: e.dev, Ino: e.ino, ContentType: e.contentType, Rel: rel}, 0, ""
+			return OpenedFile{Fd: -1, Data: e.data, fileVersion: e.fileVersion, ContentType: e.contentType, Rel: rel}, 0, ""
 		}
 	}
 	if rules.Compressing && !wantDir {
 		var st unix.Stat_t
 		if ct := contentType(rel); compress.Compressible(ct) &&
 			unix.Fstatat(f.rootFd, rel, &st, 0) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG {
-			return OpenedFile{Fd: -1, Size: st.Size, MtimeNs: st.Mtim.Nano(), CtimeNs: st.Ctim.Nano(),
-				Dev: st.Dev, Ino: st.Ino, ContentType: ct, Rel: rel}, 0, ""
+			return OpenedFile{Fd: -1, fileVersion: versionOf(&st), ContentType: ct, Rel: rel}, 0, ""
 		}
 		// A directory, a missing file, any other type: the full open decides.
 	}
@@ -218,8 +239,7 @@ func (f *Files) Open(rawPath []byte, rules Rules) (OpenedFile, int, string) {
 		unix.Close(fd)
 		return OpenedFile{}, 404, ""
 	}
-	o := OpenedFile{Fd: fd, Size: st.Size, MtimeNs: st.Mtim.Nano(), CtimeNs: st.Ctim.Nano(),
-		Dev: st.Dev, Ino: st.Ino, ContentType: contentType(rel), Rel: rel}
+	o := OpenedFile{Fd: fd, fileVersion: versionOf(&st), ContentType: contentType(rel), Rel: rel}
 	if f.cache != nil && !wantDir && st.Size <= workers.SmallFile {
 		data := make([]byte, st.Size)
 		if workers.ReadAt(fd, data, 0) == nil {
@@ -235,34 +255,42 @@ func (f *Files) Open(rawPath []byte, rules Rules) (OpenedFile, int, string) {
 // names now (it may have changed since its stat); a status other than 0
 // says why there is none.
 func (f *Files) Reopen(o *OpenedFile) int {
-	fd, err := f.openRel(o.Rel)
-	if err != nil {
-		return openStatus(err)
+	fd, v, status := f.openRegular(o.Rel)
+	if status == 0 {
+		o.Fd, o.fileVersion = fd, v
 	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
-		unix.Close(fd)
-		return 404 // replaced by a directory or a device since its stat
-	}
-	o.Fd, o.Size, o.MtimeNs, o.CtimeNs, o.Dev, o.Ino = fd, st.Size, st.Mtim.Nano(), st.Ctim.Nano(), st.Dev, st.Ino
-	return 0
+	return status
 }
 
 // Sidecar opens the precompressed copy of f in a coding, the file beside
 // it whose name adds the coding's suffix (app.js.gz), if there is one and
 // it is not older than f: a copy left behind by an edit is ignored.
 func (f *Files) Sidecar(of *OpenedFile, coding string) (OpenedFile, bool) {
-	fd, err := f.openRel(of.Rel + compress.SidecarSuffix(coding))
-	if err != nil {
+	rel := of.Rel + compress.SidecarSuffix(coding)
+	fd, v, status := f.openRegular(rel)
+	if status != 0 {
 		return OpenedFile{}, false
 	}
-	var st unix.Stat_t
-	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Mtim.Nano() < of.MtimeNs {
+	if v.MtimeNs < of.MtimeNs {
 		unix.Close(fd)
 		return OpenedFile{}, false
 	}
-	return OpenedFile{Fd: fd, Size: st.Size, MtimeNs: st.Mtim.Nano(), CtimeNs: st.Ctim.Nano(),
-		Dev: st.Dev, Ino: st.Ino, ContentType: of.ContentType, Rel: of.Rel + compress.SidecarSuffix(coding)}, true
+	return OpenedFile{Fd: fd, fileVersion: v, ContentType: of.ContentType, Rel: rel}, true
+}
+
+// openRegular opens rel beneath the root; a status other than 0 says why
+// there is no regular file there (a directory or a device is 404).
+func (f *Files) openRegular(rel string) (int, fileVersion, int) {
+	fd, err := f.openRel(rel)
+	if err != nil {
+		return -1, fileVersion{}, openStatus(err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return -1, fileVersion{}, 404
+	}
+	return fd, versionOf(&st), 0
 }
 
 // hasDotSegment reports whether any segment of a cleaned relative path

@@ -13,7 +13,8 @@ import (
 // The body leaves with sendfile from the descriptor opened here, or, for a
 // small file, from its bytes (read here, or kept by the small-file cache).
 func (rt *Router) serveFile(req *protocol.Request, out *protocol.Batch) {
-	_, mayEncode := req.HeaderValue("accept-encoding")
+	var listBuf [128]byte
+	accept, mayEncode := req.ListValue("accept-encoding", listBuf[:0])
 	rules := Rules{Index: true, Dotfiles: rt.cfg.Dotfiles, Compressing: mayEncode && rt.cfg.Compression.enabled()}
 	f, status, loc := rt.cfg.Files.Open(req.Path, rules)
 	switch status {
@@ -26,8 +27,7 @@ func (rt *Router) serveFile(req *protocol.Request, out *protocol.Batch) {
 		return
 	}
 
-	var listBuf [128]byte
-	rep, status := rt.choose(req, &f, listBuf[:0])
+	rep, status := rt.choose(req, &f, accept, mayEncode)
 	switch status {
 	case 0:
 	case 406:

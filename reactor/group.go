@@ -21,12 +21,33 @@ import (
 // wakes one loop per connection. See DESIGN.md for why.
 //
 // What is global stays global: --max-conns counts every loop's connections
-// (stats.Connections), the handshake cap is split between the loops, the
+// (stats.Connections), the handshake cap is shared out between the loops, the
 // watchdog is fed only while every loop turns, and a drain ends when every
 // loop has drained.
 type Group struct {
 	loops    []*Reactor
 	sharedFd int // the adopted socket every loop shares (-1: none), closed after the loops
+}
+
+// withHandshakeShare gives loop i of n its share of total concurrent
+// handshakes: the shares add up to total, and each loop has at least one
+// (with fewer handshakes allowed than loops, the bound is the loop count).
+func withHandshakeShare(o Options, total, n, i int) Options {
+	if o.TLS == nil || n == 1 {
+		return o
+	}
+	t := *o.TLS
+	t.MaxHandshakes = handshakeShare(total, n, i)
+	o.TLS = &t
+	return o
+}
+
+func handshakeShare(total, n, i int) int {
+	share := total / n
+	if i < total%n {
+		share++
+	}
+	return max(share, 1)
 }
 
 // NewGroup opens n loops (n < 1 counts as 1). One loop is exactly a
@@ -41,16 +62,14 @@ func NewGroup(o Options, n int) (*Group, error) {
 		} else {
 			o.ReusePort = true
 		}
-		if o.TLS != nil {
-			t := *o.TLS
-			if t.MaxHandshakes <= 0 {
-				t.MaxHandshakes = 256
-			}
-			t.MaxHandshakes = (t.MaxHandshakes + n - 1) / n // each loop its share
-			o.TLS = &t
+	}
+	total := 0
+	if o.TLS != nil {
+		if total = o.TLS.MaxHandshakes; total <= 0 {
+			total = 256
 		}
 	}
-	first, err := New(o)
+	first, err := New(withHandshakeShare(o, total, n, 0))
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +88,7 @@ func NewGroup(o Options, n int) (*Group, error) {
 		if o.AccessLog != nil {
 			lo.AccessLog = o.AccessLog.ForLoop() // each loop formats its own lines
 		}
-		r, err := New(lo)
+		r, err := New(withHandshakeShare(lo, total, n, i))
 		if err != nil {
 			g.Close()
 			return nil, err

@@ -25,3 +25,24 @@ func TestGroupSettleWaitsForTurns(t *testing.T) {
 	}
 	g.Settle() // both between turns now: returns at once (a hang fails the test by timeout)
 }
+
+// The loops' shares of the handshake cap add up to it, and every loop
+// has at least one.
+func TestHandshakeShare(t *testing.T) {
+	for _, c := range []struct {
+		total, n int
+		want     []int
+	}{
+		{256, 2, []int{128, 128}},
+		{3, 2, []int{2, 1}},
+		{7, 3, []int{3, 2, 2}},
+		{2, 2, []int{1, 1}},
+		{1, 3, []int{1, 1, 1}}, // fewer than the loops: one each
+	} {
+		for i, want := range c.want {
+			if got := handshakeShare(c.total, c.n, i); got != want {
+				t.Errorf("handshakeShare(%d, %d, %d) = %d, want %d", c.total, c.n, i, got, want)
+			}
+		}
+	}
+}
